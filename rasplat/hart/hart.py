@@ -1,0 +1,306 @@
+"""An RV64IMAC + Zicsr + Zifencei hart with M/S/U privilege modes.
+
+Execution: `run(max_steps)` fetches, decodes and translates each instruction once (cached by pc, dropped
+when something stores into its page or on fence.i) and then only calls the cached function. Per-instruction
+work never touches events, logging or plugins; traps, hooks and system instructions leave the fast loop
+with the architectural state (pc, instret) written back first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from ..bus import AccessFault, Bus, HardwareError
+from .csr import CSRFile, IllegalCSR, M, S, TSR, TVM, TW, U
+from .decode import Insn, decode, disassemble
+from .exec.interp import SB, Sync, div, divu, rem, remu, translate
+from .trap import INTERRUPT, PRIV_NAMES, Trap, cause_name, enter_trap, mret, pending_interrupt, sret
+
+if TYPE_CHECKING:
+    from ..events import EventLog
+
+M64 = (1 << 64) - 1
+CHUNK = 4096  # instructions between interrupt polls when nothing forces one earlier
+
+
+class _Hook(Exception):
+    def __init__(self, fn: Callable[[Hart], bool]) -> None:
+        self.fn = fn
+
+
+class _Hooks(dict):
+    """hart.hooks[addr] = fn: fn(hart) runs instead of the instruction at addr; True stops the run."""
+
+    def __init__(self, hart: Hart) -> None:
+        super().__init__()
+        self._hart = hart
+
+    def __setitem__(self, addr: int, fn: Callable[[Hart], bool]) -> None:
+        super().__setitem__(addr, fn)
+        self._hart.icache.pop(addr, None)
+
+    def __delitem__(self, addr: int) -> None:
+        super().__delitem__(addr)
+        self._hart.icache.pop(addr, None)
+
+
+class Hart:
+    def __init__(self, hartid: int, bus: Bus, events: EventLog, misaligned: str = "emulate") -> None:
+        if misaligned not in ("emulate", "trap"):
+            raise ValueError("misaligned must be 'emulate' or 'trap'")
+        self.hartid = hartid
+        self.bus = bus
+        self.events = events
+        self.x: list[int] = [0] * 32
+        self.pc = 0
+        self.priv = M
+        self.instret = 0
+        self._res: list[int | None] = [None]  # the LR reservation, shared with translated code
+        self.csr = CSRFile(self, hartid)
+        self.icache: dict[int, Callable[[], int]] = {}
+        self.hooks: dict[int, Callable[[Hart], bool]] = _Hooks(self)
+        self.decoded: dict[int, Insn] = {}
+        self.misaligned = misaligned
+        self._ns = self._namespace()
+        bus.watch_code(self._code_written)
+
+    # --- the namespace translated instructions run in ------------------------------------------------------
+    def _namespace(self) -> dict:
+        bus = self.bus
+        if self.misaligned == "emulate":
+            load, store = bus.load, bus.store
+        else:
+
+            def load(a: int, size: int) -> int:
+                if a & (size - 1):
+                    raise Trap(4, a)
+                return bus.load(a, size)
+
+            def store(a: int, size: int, v: int) -> None:
+                if a & (size - 1):
+                    raise Trap(6, a)
+                bus.store(a, size, v)
+
+        return {
+            "x": self.x, "load": load, "store": store, "M": M64, "SB": SB, "RES": self._res,
+            "Trap": Trap, "AccessFault": AccessFault, "HardwareError": HardwareError,
+            "div": div, "rem": rem, "divu": divu, "remu": remu, "__builtins__": {"int": int},
+        }  # fmt: skip
+
+    @property
+    def reservation(self) -> int | None:
+        return self._res[0]
+
+    @reservation.setter
+    def reservation(self, value: int | None) -> None:
+        self._res[0] = value
+
+    def set_privilege(self, priv: int) -> None:
+        """Change the privilege mode (the trap and xRET code calls this; so may a host model)."""
+        self.priv = priv
+
+    # --- decoded-code cache ------------------------------------------------------------------------------
+    def _code_written(self, addr: int, size: int) -> None:
+        icache = self.icache
+        for pc in range((addr - 2) & ~1, addr + size, 2):
+            icache.pop(pc, None)
+
+    def flush_icache(self) -> None:
+        self.icache.clear()
+
+    def _fetch(self, pc: int) -> Callable[[], int]:
+        """Decode and translate the instruction at pc; raises Trap for fetch faults and illegal encodings."""
+        if pc in self.hooks:
+            signal = _Hook(self.hooks[pc])
+
+            def hook() -> int:
+                raise signal
+
+            return hook
+        lo = self._fetch_parcel(pc)
+        bits = lo if lo & 3 != 3 else lo | (self._fetch_parcel(pc + 2) << 16)
+        insn = decode(bits)
+        if insn is None:
+            raise Trap(2, bits)
+        op = translate(insn, pc, self._ns)
+        self.icache[pc] = op
+        self.decoded[pc] = insn
+        return op
+
+    def _fetch_parcel(self, addr: int) -> int:
+        region = self.bus.fetch_region(addr)
+        if region is None:
+            raise Trap(1, addr)
+        self.bus.code_pages.add(addr >> 12)
+        try:
+            return region.target.load(addr - region.base, 2)
+        except HardwareError:
+            raise Trap(19, addr, "fetch", 2) from None
+        except AccessFault:
+            raise Trap(1, addr) from None
+
+    def insn_at(self, pc: int) -> tuple[Insn | None, int | None]:
+        """The instruction at pc (decoded from memory, ignoring poison) and its raw bits, for oopses."""
+        try:
+            lo = int.from_bytes(self.bus.peek(pc, 2), "little")
+            bits = lo if lo & 3 != 3 else int.from_bytes(self.bus.peek(pc, 4), "little")
+        except Exception:  # noqa: BLE001 - an unreadable pc is shown as such
+            return None, None
+        return decode(bits), bits
+
+    def disassemble_at(self, pc: int) -> str:
+        insn, bits = self.insn_at(pc)
+        return disassemble(insn, pc, bits)
+
+    # --- running -----------------------------------------------------------------------------------------
+    def run(self, max_steps: int) -> tuple[int, bool]:
+        """Execute up to max_steps instructions. Returns (instructions retired, stopped by a hook)."""
+        done = 0
+        while done < max_steps:
+            irq = pending_interrupt(self)
+            if irq is not None:
+                self._take(irq | INTERRUPT, 0, self.pc)
+            budget = min(CHUNK, max_steps - done)
+            retired, stop = self._run_chunk(budget)
+            done += retired
+            if stop:
+                return done, True
+        return done, False
+
+    def _run_chunk(self, budget: int) -> tuple[int, bool]:
+        icache = self.icache
+        fetch = self._fetch
+        pc = self.pc
+        i = 0
+        try:
+            for i in range(budget):  # noqa: B007 - i is read after the loop and in the handlers
+                pc = (icache.get(pc) or fetch(pc))()
+            self.pc = pc
+            self.instret += budget
+            return budget, False
+        except Sync as s:
+            self.pc = pc
+            self.instret += i
+            try:
+                self.pc = self._system(s.insn, pc)
+                self.instret += 1
+                return i + 1, False
+            except Trap as t:
+                self._take_exception(t, pc)
+                return i, False
+        except Trap as t:
+            self.instret += i
+            self._take_exception(t, pc)
+            return i, False
+        except _Hook as h:
+            self.pc = pc
+            self.instret += i
+            return i, bool(h.fn(self))
+
+    def step(self) -> None:
+        """Execute exactly one instruction (or take one pending interrupt first, as run() would)."""
+        self.run(1)
+
+    # --- traps -------------------------------------------------------------------------------------------
+    def _take_exception(self, t: Trap, pc: int) -> None:
+        if t.cause == 19:
+            self._consumed(t, pc)
+        self._take(t.cause, t.tval, pc)
+
+    def _consumed(self, t: Trap, pc: int) -> None:
+        region = self.bus.find(t.tval, t.size)
+        extra = {}
+        if region is not None and hasattr(region.target, "consumed"):
+            extra = region.target.consumed(t.tval - region.base, t.size, t.access)
+            if "line" in extra:
+                extra["line"] += region.base
+        self.events.emit(
+            "poison.consume", hart=self.hartid, pc=pc, addr=t.tval, size=t.size, access=t.access,
+            region=region.name if region else None, **extra,
+        )  # fmt: skip
+
+    def _take(self, cause: int, tval: int, epc: int) -> None:
+        from_priv = self.priv
+        to = enter_trap(self, cause, tval, epc)
+        self.events.emit(
+            "trap", hart=self.hartid, cause=cause & ~INTERRUPT, interrupt=bool(cause & INTERRUPT),
+            name=cause_name(cause), epc=epc, tval=tval, priv=PRIV_NAMES[from_priv], to=to, vector=self.pc,
+        )  # fmt: skip
+
+    def raise_interrupt_line(self, bit: int, level: bool) -> None:
+        """Drive a device interrupt line into mip (MEIP, SEIP, MTIP, local RAS 35/43, ...)."""
+        if level:
+            self.csr.mip_hw |= 1 << bit
+        else:
+            self.csr.mip_hw &= ~(1 << bit)
+
+    # --- system instructions (slow path) -----------------------------------------------------------------
+    def _system(self, i: Insn, pc: int) -> int:
+        n = i.name
+        nxt = (pc + i.length) & M64
+        priv = self.priv
+        if n.startswith("csrr"):
+            return self._csr_op(i, nxt)
+        if n == "ecall":
+            raise Trap({U: 8, S: 9, M: 11}[priv])
+        if n == "ebreak":
+            raise Trap(3, pc)
+        if n == "mret":
+            if priv < M:
+                raise Trap(2, i.raw)
+            mret(self)
+            return self.pc
+        if n == "sret":
+            if priv < S or (priv == S and self.csr.mstatus & TSR):
+                raise Trap(2, i.raw)
+            sret(self)
+            return self.pc
+        if n == "wfi":
+            if priv == U or (priv == S and self.csr.mstatus & TW):
+                raise Trap(2, i.raw)
+            return nxt  # no event can wake a stalled hart inside a step budget: WFI is a legal no-op
+        if n == "fence.i":
+            self.flush_icache()
+            return nxt
+        if n == "sfence.vma":
+            if priv == U or (priv == S and self.csr.mstatus & TVM):
+                raise Trap(2, i.raw)
+            return nxt  # Bare translation only: no TLB to flush yet
+        raise AssertionError(f"unhandled system instruction {n}")
+
+    def _csr_op(self, i: Insn, nxt: int) -> int:
+        n, num, rd = i.name, i.imm, i.rd
+        src = i.rs1 if n.endswith("i") else self.x[i.rs1]
+        writes = n in ("csrrw", "csrrwi") or i.rs1 != 0  # rs1 = x0 / uimm = 0: csrrs/csrrc do not write
+        try:
+            self.csr.check(num, self.priv, writes)
+        except IllegalCSR:
+            raise Trap(2, i.raw) from None
+        old = self.csr.read(num) if (rd or not n.startswith("csrrw")) else 0
+        if writes:
+            if n.startswith("csrrw"):
+                new = src
+            elif n.startswith("csrrs"):
+                new = old | src
+            else:
+                new = old & ~src
+            self.csr.write(num, new)
+        if rd:
+            self.x[rd] = old
+        return nxt
+
+    # --- presentation --------------------------------------------------------------------------------------
+    def dump(self) -> dict:
+        """A register dump for oopses and traces."""
+        from .decode import REG_NAMES
+
+        csr = self.csr
+        return {
+            "pc": self.pc, "priv": PRIV_NAMES[self.priv],
+            "x": {REG_NAMES[r]: self.x[r] for r in range(1, 32)},
+            "csr": {n: csr[n] for n in ("mstatus", "sepc", "scause", "stval", "mepc", "mcause", "mtval", "satp")},
+        }  # fmt: skip
+
+    def __repr__(self) -> str:
+        return f"<Hart {self.hartid} pc={self.pc:#x} priv={PRIV_NAMES[self.priv]} instret={self.instret}>"
