@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Protocol
 
 from .errors import BusError, ConfigError, PoisonedRead
@@ -32,17 +31,15 @@ class Target(Protocol):
     def store(self, off: int, size: int, value: int) -> None: ...
 
 
-@dataclass(frozen=True)
 class Region:
-    name: str
-    base: int
-    size: int
-    target: Target
-    kind: str = "memory"  # "memory" (cacheable, executable) or "mmio"
+    """A window of the address map. `load`/`store` are the target's bound methods (one lookup less)."""
 
-    @property
-    def end(self) -> int:
-        return self.base + self.size
+    __slots__ = ("name", "base", "size", "end", "target", "kind", "load", "store")
+
+    def __init__(self, name: str, base: int, size: int, target: Target, kind: str = "memory") -> None:
+        self.name, self.base, self.size, self.end = name, base, size, base + size
+        self.target, self.kind = target, kind  # kind: "memory" (cacheable, executable) or "mmio"
+        self.load, self.store = target.load, target.store
 
     def __repr__(self) -> str:
         return f"<Region {self.name} [{self.base:#x}, {self.end:#x}) {self.kind}>"
@@ -105,9 +102,9 @@ class Bus:
         r = self._last
         off = addr - r.base
         if 0 <= off <= r.size - size:
-            return r.target.load(off, size)
+            return r.load(off, size)
         r = self._route(addr, size)
-        return r.target.load(addr - r.base, size)
+        return r.load(addr - r.base, size)
 
     def store(self, addr: int, size: int, value: int) -> None:
         r = self._last
@@ -115,7 +112,7 @@ class Bus:
         if not 0 <= off <= r.size - size:
             r = self._route(addr, size)
             off = addr - r.base
-        r.target.store(off, size, value)
+        r.store(off, size, value)
         if addr >> 12 in self.code_pages:
             self.code_written(addr, size)
 

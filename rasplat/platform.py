@@ -51,7 +51,7 @@ class Platform:
             image, segments = read_elf(bytes(path), "<bytes>")
         else:
             image, segments = load_file(path)
-        for vaddr, data, memsz in segments:
+        for vaddr, _data, memsz in segments:
             region = self.bus.find(vaddr, max(memsz, 1))
             if region is None or region.kind != "memory":
                 raise ElfError(

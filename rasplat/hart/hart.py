@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..bus import AccessFault, Bus, HardwareError
-from .csr import CSRFile, IllegalCSR, M, S, TSR, TVM, TW, U
+from .csr import TSR, TVM, TW, CSRFile, IllegalCSR, M, S, U
 from .decode import Insn, decode, disassemble
 from .exec.interp import SB, Sync, div, divu, rem, remu, translate
 from .trap import INTERRUPT, PRIV_NAMES, Trap, cause_name, enter_trap, mret, pending_interrupt, sret

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .csr import M, MIE, MPIE, MPP, MPP_SHIFT, MPRV, S, SIE, SPIE, SPP, U
+from .csr import MIE, MPIE, MPP, MPP_SHIFT, MPRV, SIE, SPIE, SPP, M, S, U
 
 if TYPE_CHECKING:
     from .hart import Hart

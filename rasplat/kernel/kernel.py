@@ -12,9 +12,10 @@ from importlib import resources
 from typing import TYPE_CHECKING
 
 from ..errors import ConfigError, KernelPanic, RunError
-from ..hart.csr import S, SPP
+from ..hart.csr import SPP, S
 from ..hart.decode import REG_NAMES
 from ..hart.trap import INTERRUPT, cause_name, mret, sret
+from . import copy_mc
 from .extable import ExceptionTable, ExtableBug, fixup_exception
 
 if TYPE_CHECKING:
@@ -177,17 +178,11 @@ class Kernel:
 
     # --- the copy_mc family ------------------------------------------------------------------------------------
     def copy_mc_to_kernel(self, dst: int, src: int, n: int) -> int:
-        """The arch hook: the firmware's memcpy_mc (0, or the bytes not copied). Without arch support, the
-        generic fallback of <linux/uaccess.h>: memcpy(), then return 0 — a poisoned source kills the kernel."""
-        if self.arch_copy_mc:
-            ret = self.call("__memcpy_mc", dst, src, n)
-        else:
-            self.call("__memcpy", dst, src, n)
-            ret = 0
-        self.plat.events.emit("copy_mc", dst=dst, src=src, n=n, ret=ret, arch=self.arch_copy_mc)
-        return ret
+        """The arch hook (see copy_mc.py): 0, or the bytes not copied."""
+        return copy_mc.copy_mc_to_kernel(self, dst, src, n)
 
     def memcpy(self, dst: int, src: int, n: int) -> int:
+        """The firmware's plain memcpy; returns dst."""
         return self.call("__memcpy", dst, src, n)
 
 

@@ -25,6 +25,8 @@ class RAM:
         self.size = size
         self.name = name
         self.pages: dict[int, bytearray] = {}
+        # per page, views indexed by access size (1, 2, 4, 8) for naturally aligned accesses
+        self._views: dict[int, list] = {}
         self.poison: set[int] = set()  # line numbers (offset >> 6)
 
     # --- hot path ------------------------------------------------------------------------------------------
@@ -32,24 +34,27 @@ class RAM:
         poison = self.poison
         if poison and (off >> LINE_SHIFT in poison or (off + size - 1) >> LINE_SHIFT in poison):
             raise HardwareError
-        o = off & (PAGE_SIZE - 1)
-        if o + size <= PAGE_SIZE:
-            page = self.pages.get(off >> PAGE_SHIFT)
-            return 0 if page is None else int.from_bytes(page[o : o + size], "little")
+        if not off & (size - 1):  # naturally aligned: inside one page, one typed-view index
+            views = self._views.get(off >> PAGE_SHIFT)
+            return 0 if views is None else views[size][(off & (PAGE_SIZE - 1)) // size]
         return int.from_bytes(self.read_bytes(off, size), "little")
 
     def store(self, off: int, size: int, value: int) -> None:
         poison = self.poison
         if poison and (off >> LINE_SHIFT in poison or (off + size - 1) >> LINE_SHIFT in poison):
             raise HardwareError
-        o = off & (PAGE_SIZE - 1)
-        if o + size <= PAGE_SIZE:
-            page = self.pages.get(off >> PAGE_SHIFT)
-            if page is None:
-                page = self.pages[off >> PAGE_SHIFT] = bytearray(PAGE_SIZE)
-            page[o : o + size] = value.to_bytes(size, "little")
+        if not off & (size - 1):
+            views = self._views.get(off >> PAGE_SHIFT) or self._page(off >> PAGE_SHIFT)
+            views[size][(off & (PAGE_SIZE - 1)) // size] = value
         else:
             self.write_bytes(off, value.to_bytes(size, "little"))
+
+    def _page(self, number: int) -> list:
+        """Allocate a zeroed page on first write; returns its typed views."""
+        page = self.pages[number] = bytearray(PAGE_SIZE)
+        raw = memoryview(page)
+        views = self._views[number] = [None, raw, raw.cast("H"), None, raw.cast("I"), None, None, None, raw.cast("Q")]
+        return views
 
     # --- host path -----------------------------------------------------------------------------------------
     def _check_range(self, off: int, size: int) -> None:
@@ -74,10 +79,9 @@ class RAM:
         while pos < len(data):
             o = off & (PAGE_SIZE - 1)
             n = min(PAGE_SIZE - o, len(data) - pos)
-            page = self.pages.get(off >> PAGE_SHIFT)
-            if page is None:
-                page = self.pages[off >> PAGE_SHIFT] = bytearray(PAGE_SIZE)
-            page[o : o + n] = data[pos : pos + n]
+            if off >> PAGE_SHIFT not in self.pages:
+                self._page(off >> PAGE_SHIFT)
+            self.pages[off >> PAGE_SHIFT][o : o + n] = data[pos : pos + n]
             off += n
             pos += n
 

@@ -1,0 +1,43 @@
+"""The copy_mc family: the arch hook and the highmem page wrappers its callers use.
+
+copy_mc_to_kernel() runs real machine code on hart 0: the firmware's `__memcpy_mc` when the kernel has
+the RISC-V patch (arch_copy_mc), otherwise the generic fallback of <linux/uaccess.h>, `memcpy()` and
+`return 0`, which has no exception-table entry and dies on poison.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .memory_failure import memory_failure_queue
+
+if TYPE_CHECKING:
+    from .kernel import Kernel
+
+PAGE_SIZE = 4096
+PAGE_SHIFT = 12
+EHWPOISON = 133
+
+
+def copy_mc_to_kernel(kernel: Kernel, dst: int, src: int, n: int) -> int:
+    """0 on success, else the number of bytes not copied (memcpy_mc's a2 at the fault: an upper bound)."""
+    if kernel.arch_copy_mc:
+        ret = kernel.call("__memcpy_mc", dst, src, n)
+    else:
+        kernel.call("__memcpy", dst, src, n)
+        ret = 0
+    kernel.plat.events.emit("copy_mc", dst=dst, src=src, n=n, ret=ret, arch=kernel.arch_copy_mc)
+    return ret
+
+
+def copy_mc_highpage(kernel: Kernel, to: int, frm: int) -> int:
+    """include/linux/highmem.h: copy one page; on failure queue the *source* pfn for memory_failure."""
+    ret = copy_mc_to_kernel(kernel, to, frm, PAGE_SIZE)
+    if ret:
+        memory_failure_queue(kernel, frm >> PAGE_SHIFT, 0)
+    return ret
+
+
+def copy_mc_user_highpage(kernel: Kernel, to: int, frm: int) -> int:
+    """Same contract as copy_mc_highpage; the COW path (__wp_page_copy_user) uses this one."""
+    return copy_mc_highpage(kernel, to, frm)
