@@ -35,7 +35,15 @@ class Platform:
         self.dram = RAM(dram_size, name="dram")
         self.bus.map("dram", dram_base, dram_size, self.dram)
         self.harts = [Hart(i, self.bus, self.events, misaligned=misaligned) for i in range(harts)]
-        self.kernel = Kernel(self, arch_copy_mc=arch_copy_mc)
+        self.arch_copy_mc = arch_copy_mc
+        self._kernel: Kernel | None = None
+
+    @property
+    def kernel(self) -> Kernel:
+        """The kernel model; created (and its firmware loaded into DRAM) on first use."""
+        if self._kernel is None:
+            self._kernel = Kernel(self, arch_copy_mc=self.arch_copy_mc)
+        return self._kernel
 
     @classmethod
     def default(cls, arch_copy_mc: bool = True) -> Platform:
