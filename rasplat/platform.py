@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .bus import Bus, Region
+from .clock import Clock
 from .elf import Image, load_file, read_elf
 from .errors import ConfigError, ElfError
 from .events import EventLog
@@ -35,6 +36,7 @@ class Platform:
         self.dram = RAM(dram_size, name="dram")
         self.bus.map("dram", dram_base, dram_size, self.dram)
         self.harts = [Hart(i, self.bus, self.events, misaligned=misaligned) for i in range(harts)]
+        self.clock = Clock(instret=lambda: self.harts[0].instret)
         self.arch_copy_mc = arch_copy_mc
         self._kernel: Kernel | None = None
 
@@ -74,18 +76,21 @@ class Platform:
     def run(self, max_steps: int) -> int:
         """Run the harts (round robin) for up to max_steps instructions in total; returns how many ran.
         Stops early when a hook asks to."""
-        if len(self.harts) == 1:
-            return self.harts[0].run(max_steps)[0]
         done = 0
         while done < max_steps:
             for hart in self.harts:
                 ran, stopped = hart.run(min(QUANTUM, max_steps - done))
                 done += ran
+                self.clock.poll()
                 if stopped:
                     return done
                 if done >= max_steps:
                     break
         return done
+
+    def advance(self, seconds: float) -> int:
+        """Let simulated time pass with the harts idle (scrubbers, decay windows...). Returns now in ns."""
+        return self.clock.advance(seconds)
 
     # --- errors ---------------------------------------------------------------------------------------------
     def _memory_region(self, addr: int, what: str) -> Region:
