@@ -38,3 +38,12 @@ class KernelPanic(RasplatError):
     def __init__(self, message: str, oops: dict) -> None:
         super().__init__(message)
         self.oops = oops
+
+
+class DeviceTreeError(ConfigError):
+    """A device tree (DTS or DTB) is malformed or describes an impossible platform. The message names the
+    file, the node path and the property."""
+
+
+class PluginError(ConfigError):
+    """A plugin failed to load or misbehaved; the message names the plugin and its distribution."""
