@@ -4,11 +4,13 @@ Poisoned memory, a precise hardware-error trap on a real RV64 hart running real 
 model that survives through the exception table — or panics, as Linux would.
 """
 
-from .errors import BusError, ConfigError, ElfError, KernelPanic, PoisonedRead, RasplatError, RunError
+from .errors import (
+    BusError, ConfigError, DeviceTreeError, ElfError, KernelPanic, PluginError, PoisonedRead, RasplatError, RunError,
+)  # fmt: skip
 from .platform import Platform
 
 __version__ = "0.1.0"
 __all__ = [
-    "BusError", "ConfigError", "ElfError", "KernelPanic", "Platform", "PoisonedRead", "RasplatError",
+    "BusError", "ConfigError", "DeviceTreeError", "ElfError", "PluginError", "KernelPanic", "Platform", "PoisonedRead", "RasplatError",
     "RunError", "__version__",
 ]  # fmt: skip

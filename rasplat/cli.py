@@ -36,6 +36,74 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_dt(args: argparse.Namespace) -> int:
+    from .platform import Platform
+
+    plat = Platform.from_devicetree(args.file)
+    if args.dt_command == "check":
+        unknown = plat.description.get("unknown", {})
+        note = f"; skipped unknown compatibles: {', '.join(sorted(unknown))}" if unknown else ""
+        regions = len(plat.bus.regions)
+        print(f"{args.file}: ok ({len(plat.harts)} hart(s), {regions} mapped region(s){note})")
+        return 0
+    print("\n".join(describe_platform(plat)))
+    return 0
+
+
+def describe_platform(plat: object) -> list[str]:
+    """`rasplat dt show`: harts, address map and interrupt wiring as readable tables."""
+    d = plat.description  # type: ignore[attr-defined]
+    out = [f"platform from {d.get('source', '?')}", "", "harts:", f"  {'hart':<5} {'node':<24} {'isa':<36} mmu"]
+    out += [f"  {c['hart']:<5} {c['node']:<24} {c['isa']:<36} {c['mmu']}" for c in d.get("cpus", [])]
+    out += ["", "address map:", f"  {'base':<18} {'end':<18} {'size':>10}  {'kind':<7} node"]
+    rows = [(r.base, r.end, r.kind, r.name) for r in plat.bus.regions]  # type: ignore[attr-defined]
+    mapped = {name for *_, name in rows}
+    for kind in ("imsics", "aplics"):
+        for dev in d.get(kind, []):
+            if dev["node"] not in mapped:
+                rows += [(base, base + size, kind[:-1], dev["node"]) for base, size in dev["reg"]]
+    for base, end, kind, name in sorted(rows):
+        out.append(f"  {base:#018x} {end:#018x} {_size(end - base):>10}  {kind:<7} {name}")
+    out += ["", "interrupt wiring:"]
+    for imsic in d.get("imsics", []):
+        levels = sorted({h["level"] for h in imsic["harts"]})
+        harts = ", ".join(str(h["hart"]) for h in imsic["harts"])
+        out.append(f"  IMSIC {'/'.join(levels)}-level {imsic['node']}: harts {harts}, {imsic['num_ids']} identities")
+    for aplic in d.get("aplics", []):
+        mode = f"MSI -> {aplic['msi_parent']}" if aplic["msi_parent"] else "direct"
+        line = f"  APLIC {aplic['node']}: {aplic['num_sources']} sources, {mode}"
+        for dlg in aplic["delegation"]:
+            line += f"; delegates {dlg['first']}-{dlg['last']} to {dlg['child']}"
+        out.append(line)
+    if not d.get("imsics") and not d.get("aplics"):
+        out.append("  (no AIA interrupt controllers)")
+    unknown = d.get("unknown", {})
+    if unknown:
+        out += ["", "skipped (no model for these compatibles):"]
+        out += [f"  {c:<28} {', '.join(paths)}" for c, paths in sorted(unknown.items())]
+    return out
+
+
+def _size(n: int) -> str:
+    for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
+        if n >= 1 << shift and n % (1 << shift) == 0:
+            return f"{n >> shift} {unit}"
+    return f"{n:#x}"
+
+
+def _cmd_plugins(args: argparse.Namespace) -> int:
+    from .plugins import Plugins
+
+    plugins = Plugins()
+    for p in plugins.info:
+        state = f"FAILED: {p.error}" if p.error else ", ".join(p.hooks) or "no hooks"
+        print(f"{p.name:<20} {p.dist:<32} {state}")
+    for title, registry in (("devices", plugins.devices), ("backends", plugins.backends),
+                            ("error sources", plugins.error_sources)):  # fmt: skip
+        print(f"{title}: {', '.join(sorted(registry)) or '-'}")
+    return 0
+
+
 def _field(key: str, value: object) -> str:
     is_number = isinstance(value, int) and not isinstance(value, bool)
     return f"{key}={value:#x}" if is_number else f"{key}={value}"
@@ -51,6 +119,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("elf", help="path to the ELF file")
     run.add_argument("--max-steps", type=int, default=10_000_000, help="instruction budget (default 10M)")
     run.set_defaults(func=_cmd_run)
+    dt = sub.add_parser("dt", help="device trees: check one, or show the platform it builds")
+    dt_sub = dt.add_subparsers(dest="dt_command", required=True)
+    for name, text in (("check", "report problems in a .dts/.dtb (exit 1 on error)"),
+                       ("show", "print the platform a .dts/.dtb builds: harts, address map, interrupt wiring")):
+        cmd = dt_sub.add_parser(name, help=text)
+        cmd.add_argument("file", help="a .dts or .dtb file")
+        cmd.set_defaults(func=_cmd_dt)
+    plugins = sub.add_parser("plugins", help="list the plugins loaded, the hooks each implements, and failures")
+    plugins.set_defaults(func=_cmd_plugins)
     return parser
 
 

@@ -37,6 +37,8 @@ def _describe(plat: Platform, e: dict) -> str:
         return f"die(): {e['message']} at {e['symbol']}"
     if k == "copy_mc":
         return f"copy_mc_to_kernel(dst={e['dst']:#x}, src={e['src']:#x}, n={e['n']}) = {e['ret']}"
+    if k == "policy":
+        return f"recovery policy {e['selected']!r}: {e['action']} the error to the caller"
     if k == "mf.queue":
         return f"memory_failure_queue(pfn={e['pfn']:#x}, 0): {e['reason']}"
     return k

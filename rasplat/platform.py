@@ -1,8 +1,14 @@
-"""A platform: the bus with its memory and devices, the harts, the event log and the kernel model."""
+"""A platform: the bus with its memory and devices, the harts, the event log, the clock, the plugins and
+the kernel model. Platforms are built from device trees; `Platform.default()` from the embedded one."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
+from functools import lru_cache
+from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from .bus import Bus, Region
 from .clock import Clock
@@ -11,34 +17,65 @@ from .errors import ConfigError, ElfError
 from .events import EventLog
 from .hart import Hart
 from .kernel import Kernel
-from .memory import RAM
+from .plugins import Plugins
 
-DRAM_BASE = 0x8000_0000
-DRAM_SIZE = 1 << 30
 QUANTUM = 4096  # instructions a hart runs before the next one gets its turn
+DEFAULT_DTS = "default.dts"
 
 
 class Platform:
     def __init__(
         self,
         *,
-        dram_base: int = DRAM_BASE,
-        dram_size: int = DRAM_SIZE,
-        harts: int = 1,
+        hart_ids: Sequence[int] = (0,),
         arch_copy_mc: bool = True,
         misaligned: str = "emulate",
+        plugins: Plugins | None = None,
     ) -> None:
-        if harts < 1:
-            raise ConfigError(f"platform: needs at least one hart, got {harts}")
+        if not hart_ids:
+            raise ConfigError("platform: needs at least one hart")
         self.bus = Bus()
         self.harts: list[Hart] = []
         self.events = EventLog(clock=lambda: self.harts[0].instret if self.harts else 0)
-        self.dram = RAM(dram_size, name="dram")
-        self.bus.map("dram", dram_base, dram_size, self.dram)
-        self.harts = [Hart(i, self.bus, self.events, misaligned=misaligned) for i in range(harts)]
+        self.harts = [Hart(i, self.bus, self.events, misaligned=misaligned) for i in hart_ids]
         self.clock = Clock(instret=lambda: self.harts[0].instret)
+        self.plugins = plugins or Plugins()
+        self.plugins.report_failures(self.events.emit)
+        for observer in self.plugins.hook.rasplat_event_observer(platform=self):
+            if observer is not None:
+                self.events.subscribe(observer)
         self.arch_copy_mc = arch_copy_mc
+        self.policy = "linux"  # the recovery policy the kernel model asks plugins for (device tree: rasplat,policy)
+        self.devices: dict[str, Any] = {}  # devices built from the device tree, by node path
+        self.description: dict[str, Any] = {}  # what the device tree described (cpus, AIA, ...), for `dt show`
         self._kernel: Kernel | None = None
+
+    # --- construction ---------------------------------------------------------------------------------------
+    @classmethod
+    def default(cls, arch_copy_mc: bool = True) -> Platform:
+        """The embedded default platform (`devicetrees/default.dts`): QEMU-virt-like layout, 1 GiB of DRAM at
+        0x8000_0000, one RV64IMAC hart. `arch_copy_mc=False` models a kernel without the RISC-V copy_mc patch
+        (the generic fallback)."""
+        return cls.from_devicetree(_default_tree(), arch_copy_mc=arch_copy_mc)
+
+    @classmethod
+    def from_devicetree(
+        cls, source: str | os.PathLike | bytes | Any, *, arch_copy_mc: bool = True, misaligned: str = "emulate"
+    ) -> Platform:
+        """Build a platform from a `.dts` or `.dtb` (a path, or the file's bytes)."""
+        from .devicetree.build import build, hart_ids, load_tree
+        from .devicetree.tree import Tree
+
+        tree = source if isinstance(source, Tree) else load_tree(source)
+        plat = cls(hart_ids=[h for h, _ in hart_ids(tree)], arch_copy_mc=arch_copy_mc, misaligned=misaligned)
+        build(tree, plat)
+        return plat
+
+    def add_memory(self, name: str, base: int, size: int, backend: Any) -> Region:
+        return self.bus.map(name, base, size, backend, "memory")
+
+    def add_mmio(self, name: str, base: int, size: int, device: Any) -> Region:
+        return self.bus.map(name, base, size, device, "mmio")
 
     @property
     def kernel(self) -> Kernel:
@@ -46,13 +83,6 @@ class Platform:
         if self._kernel is None:
             self._kernel = Kernel(self, arch_copy_mc=self.arch_copy_mc)
         return self._kernel
-
-    @classmethod
-    def default(cls, arch_copy_mc: bool = True) -> Platform:
-        """The embedded default platform: QEMU-virt-like layout, 1 GiB of DRAM at 0x8000_0000, one hart.
-
-        `arch_copy_mc=False` models a kernel without the RISC-V copy_mc patch (the generic fallback)."""
-        return cls(arch_copy_mc=arch_copy_mc)
 
     # --- software -------------------------------------------------------------------------------------------
     def load_elf(self, path: str | Path | bytes) -> Image:
@@ -64,9 +94,10 @@ class Platform:
         for vaddr, _data, memsz in segments:
             region = self.bus.find(vaddr, max(memsz, 1))
             if region is None or region.kind != "memory":
+                memory = ", ".join(f"{r.base:#x}-{r.end:#x}" for r in self.bus.regions if r.kind == "memory")
                 raise ElfError(
                     f"{image.path}: segment [{vaddr:#x}, {vaddr + memsz:#x}) is not inside one memory region "
-                    f"(memory: {', '.join(f'{r.base:#x}-{r.end:#x}' for r in self.bus.regions if r.kind == 'memory')})"
+                    f"(memory: {memory})"
                 )
         for vaddr, data, memsz in segments:
             self.bus.write(vaddr, data + bytes(memsz - len(data)))
@@ -93,16 +124,25 @@ class Platform:
         return self.clock.advance(seconds)
 
     # --- errors ---------------------------------------------------------------------------------------------
-    def _memory_region(self, addr: int, what: str) -> Region:
+    def memory_at(self, addr: int, what: str = "access") -> Region:
+        """The memory region holding addr (ConfigError naming the address otherwise)."""
         region = self.bus.find(addr)
         if region is None or not hasattr(region.target, "inject"):
             raise ConfigError(f"{what}: address {addr:#x} is not in a memory backend")
         return region
 
-    def inject(self, kind: str, addr: int, **params: object) -> dict:
-        """Inject an error into the memory backend holding addr (kind "poison", ...). Returns the event."""
-        region = self._memory_region(addr, f"inject {kind!r}")
-        fields = region.target.inject(kind, addr - region.base, **params)  # type: ignore[attr-defined]
+    def can_inject(self, kind: str, addr: int) -> bool:
+        region = self.bus.find(addr)
+        return region is not None and kind in getattr(region.target, "inject_kinds", ())
+
+    def inject(self, kind: str, addr: int, **params: object) -> dict | list[dict]:
+        """Inject an error at addr: a backend's own kind ("poison", "bitflip"...), or a plugin error source.
+        Returns the `inject` event (a list of them for an error source that injects several)."""
+        source = self.plugins.error_sources.get(kind)
+        if source is not None:
+            return source(self, addr, **params)
+        region = self.memory_at(addr, f"inject {kind!r}")
+        fields = region.target.inject(kind, addr - region.base, **params)
         if "line" in fields:
             fields["line"] += region.base
         self._forget_code(addr)
@@ -110,8 +150,8 @@ class Platform:
 
     def clear_poison(self, addr: int) -> bool:
         """Clear the poison of the line holding addr. Returns whether it was poisoned."""
-        region = self._memory_region(addr, "clear_poison")
-        was = region.target.clear_poison(addr - region.base)  # type: ignore[attr-defined]
+        region = self.memory_at(addr, "clear_poison")
+        was = region.target.clear_poison(addr - region.base)
         self._forget_code(addr)
         self.events.emit("poison.clear", addr=addr, region=region.name, was_poisoned=was)
         return was
@@ -124,3 +164,15 @@ class Platform:
 
     def __repr__(self) -> str:
         return f"<Platform harts={len(self.harts)} regions={self.bus.regions}>"
+
+
+def default_devicetree_path() -> str:
+    return str(resources.files("rasplat.devicetree") / DEFAULT_DTS)
+
+
+@lru_cache(maxsize=1)
+def _default_tree() -> Any:
+    """The parsed default tree; trees are read-only, so one parse serves every default platform."""
+    from .devicetree.build import load_tree
+
+    return load_tree(default_devicetree_path())

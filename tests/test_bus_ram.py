@@ -56,15 +56,16 @@ def test_poison_is_per_line_and_stays_until_cleared() -> None:
     base = 0x8800_0000
     plat.bus.write(base, bytes(range(256)))
     event = plat.inject("poison", addr=base + 0x45)
-    assert event["line"] == base + 0x40 and event["kind"] == "inject"
+    assert event["line"] == base + 0x40 and event["kind"] == "inject" and event["region"] == "/memory@80000000"
+    dram = plat.memory_at(base).target
     with pytest.raises(HardwareError):
-        plat.dram.load(base + 0x7F - 0x8000_0000, 1)
-    assert plat.dram.load(base + 0x3F - 0x8000_0000, 1) == 0x3F, "the line before is clean"
+        dram.load(base + 0x7F - 0x8000_0000, 1)
+    assert dram.load(base + 0x3F - 0x8000_0000, 1) == 0x3F, "the line before is clean"
     with pytest.raises(rasplat.PoisonedRead, match="0x88000040"):
         plat.bus.read(base, 0x80)
     assert plat.bus.peek(base + 0x40, 4) == bytes([0x40, 0x41, 0x42, 0x43]), "the data is still there"
     plat.bus.write(base + 0x40, b"\0" * 64)
-    assert plat.dram.poisoned_lines(0x0800_0000, 0x100) == [0x0800_0040], "a host write does not clear poison"
+    assert dram.poisoned_lines(0x0800_0000, 0x100) == [0x0800_0040], "a host write does not clear poison"
     assert plat.clear_poison(base + 0x41) is True
     assert plat.clear_poison(base + 0x41) is False
     assert plat.bus.read(base + 0x40, 4) == bytes(4)

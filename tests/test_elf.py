@@ -6,6 +6,7 @@ import pytest
 
 import rasplat
 from rasplat.kernel.kernel import firmware_path
+from rasplat.memory import RAM
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +52,8 @@ def test_missing_file_and_segment_outside_memory(tmp_path, blob: bytes) -> None:
     plat = rasplat.Platform.default()
     with pytest.raises(rasplat.ElfError, match="cannot read"):
         plat.load_elf(tmp_path / "nope.elf")
-    small = rasplat.Platform(dram_base=0x4000_0000, dram_size=1 << 20)
+    small = rasplat.Platform()
+    small.add_memory("sram", 0x4000_0000, 1 << 20, RAM(1 << 20))
     with pytest.raises(rasplat.ElfError, match=r"segment \[0x80000000, 0x8000[0-9a-f]+\) is not inside"):
         small.load_elf(firmware_path())
     with pytest.raises(rasplat.ElfError, match="is not inside"):

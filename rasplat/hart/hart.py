@@ -61,6 +61,7 @@ class Hart:
         self.icache: dict[int, Callable[[], int]] = {}
         self.hooks: dict[int, Callable[[Hart], bool]] = _Hooks(self)
         self.decoded: dict[int, Insn] = {}
+        self.isa_string = "rv64imac"  # as the device tree describes it; the hart implements RV64IMAC_Zicsr_Zifencei
         self.misaligned = misaligned
         self._ns = self._namespace()
         bus.watch_code(self._code_written)

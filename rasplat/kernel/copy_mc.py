@@ -30,14 +30,22 @@ def copy_mc_to_kernel(kernel: Kernel, dst: int, src: int, n: int) -> int:
     return ret
 
 
-def copy_mc_highpage(kernel: Kernel, to: int, frm: int) -> int:
-    """include/linux/highmem.h: copy one page; on failure queue the *source* pfn for memory_failure."""
+def copy_mc_highpage(kernel: Kernel, to: int, frm: int, caller: str = "copy_mc_highpage") -> int:
+    """include/linux/highmem.h: copy one page; on failure queue the *source* pfn for memory_failure.
+
+    Before returning a failure the kernel model asks the recovery policy (plugins): Linux's own policy
+    propagates it; a vendor policy may retry from a clean replica, and a successful retry returns 0."""
     ret = copy_mc_to_kernel(kernel, to, frm, PAGE_SIZE)
     if ret:
         memory_failure_queue(kernel, frm >> PAGE_SHIFT, 0)
+        decision = kernel.decide({"caller": caller, "src": frm, "dst": to, "n": PAGE_SIZE, "ret": ret,
+                                  "pfn": frm >> PAGE_SHIFT})  # fmt: skip
+        if decision["action"] == "retry":
+            ret = copy_mc_to_kernel(kernel, to, decision["src"], PAGE_SIZE)
+            kernel.plat.events.emit("policy.retry", caller=caller, src=decision["src"], ret=ret)
     return ret
 
 
 def copy_mc_user_highpage(kernel: Kernel, to: int, frm: int) -> int:
     """Same contract as copy_mc_highpage; the COW path (__wp_page_copy_user) uses this one."""
-    return copy_mc_highpage(kernel, to, frm)
+    return copy_mc_highpage(kernel, to, frm, caller="copy_mc_user_highpage")

@@ -150,6 +150,26 @@ class Kernel:
         self.die(hart, f"firmware: unhandled M-mode trap: {cause_name(csr.mcause)}", machine=True)
         return False  # unreachable: die raises
 
+    # --- recovery policy -------------------------------------------------------------------------------------
+    def decide(self, failure: dict) -> dict:
+        """Ask the recovery-policy plugins what to do about a failure (the built-in `linux` policy answers
+        last: propagate). A `panic` decision kills the kernel model."""
+        failure = {**failure, "policy": self.plat.policy}
+        decision = self.plat.plugins.hook.rasplat_recovery_policy(platform=self.plat, failure=failure)
+        decision = decision or {"action": "propagate"}
+        self.plat.events.emit("policy", caller=failure.get("caller"), selected=failure["policy"], **decision)
+        if decision["action"] == "panic":
+            self.panic(f"recovery policy {decision.get('policy', failure['policy'])!r}: {decision.get('reason', '')}")
+        if decision["action"] not in ("propagate", "retry"):
+            raise ConfigError(f"recovery policy returned unknown action {decision['action']!r} for {failure}")
+        return decision
+
+    def panic(self, message: str) -> None:
+        """panic() outside any trap: the event, then KernelPanic."""
+        oops = {"hart": self.hart.hartid, "message": message, "cause": None, "epc": self.hart.pc}
+        self.plat.events.emit("panic", **oops)
+        raise KernelPanic(f"kernel panic: {message}", oops)
+
     # --- death -----------------------------------------------------------------------------------------------
     def die(self, hart: Hart, message: str, machine: bool = False) -> None:
         csr = hart.csr

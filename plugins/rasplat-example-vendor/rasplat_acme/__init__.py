@@ -1,0 +1,1 @@
+"""ACME's rasplat plugin (an example of a third-party package)."""

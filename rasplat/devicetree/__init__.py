@@ -1,0 +1,1 @@
+"""Device trees: DTS (dtlib) and DTB (our FDT codec) in, platforms out."""
