@@ -1,4 +1,5 @@
-"""The event stream: every observable slow-path step as a small dict with `t` (instret time) and `kind`."""
+"""The event stream: every observable slow-path step as a small dict with `t` (hart 0's retired
+instructions) and `kind`."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import Callable, Iterator
 
 
 class EventLog:
-    """An ordered list of events. `clock` gives the current time (hart 0's instret)."""
+    """An ordered list of events. `clock` gives the current time (hart 0's retired instructions)."""
 
     def __init__(self, clock: Callable[[], int] = lambda: 0) -> None:
         self._events: list[dict] = []

@@ -36,15 +36,18 @@ class Platform:
             raise ConfigError("platform: needs at least one hart")
         self.bus = Bus()
         self.harts: list[Hart] = []
-        self.events = EventLog(clock=lambda: self.harts[0].instret if self.harts else 0)
+        self.events = EventLog(clock=lambda: self.harts[0].retired if self.harts else 0)
         self.harts = [Hart(i, self.bus, self.events, misaligned=misaligned) for i in hart_ids]
-        self.clock = Clock(instret=lambda: self.harts[0].instret)
+        self.clock = Clock(instret=lambda: self.harts[0].retired)
+        for hart in self.harts:
+            hart.time_source = self.mtime
         self.plugins = plugins or Plugins()
         self.plugins.report_failures(self.events.emit)
         for observer in self.plugins.hook.rasplat_event_observer(platform=self):
             if observer is not None:
                 self.events.subscribe(observer)
         self.arch_copy_mc = arch_copy_mc
+        self.timebase_hz = 1_000_000_000  # /cpus timebase-frequency
         self.policy = "linux"  # the recovery policy the kernel model asks plugins for (device tree: rasplat,policy)
         self.devices: dict[str, Any] = {}  # devices built from the device tree, by node path
         self.description: dict[str, Any] = {}  # what the device tree described (cpus, AIA, ...), for `dt show`
@@ -70,6 +73,10 @@ class Platform:
         plat = cls(hart_ids=[h for h, _ in hart_ids(tree)], arch_copy_mc=arch_copy_mc, misaligned=misaligned)
         build(tree, plat)
         return plat
+
+    def mtime(self) -> int:
+        """The platform timer in ticks of `timebase_hz` (what the `time` CSR reads)."""
+        return self.clock.now() * self.timebase_hz // 1_000_000_000
 
     def add_memory(self, name: str, base: int, size: int, backend: Any) -> Region:
         return self.bus.map(name, base, size, backend, "memory")

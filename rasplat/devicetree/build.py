@@ -105,6 +105,11 @@ def build(tree: Tree, platform: Platform) -> BuildContext:
     ctx = BuildContext(platform, tree)
     _check_references(tree)
     platform.description.update(source=tree.source, cpus=[])
+    cpus = tree.find("/cpus")
+    if cpus is not None and "timebase-frequency" in cpus:
+        platform.timebase_hz = cpus.u32("timebase-frequency")
+        if not platform.timebase_hz:
+            raise cpus.error("timebase-frequency", "must not be 0")
     for hart, (hartid, node) in zip(platform.harts, hart_ids(tree), strict=True):
         cpu = describe_cpu(node)
         hart.isa_string = cpu["isa"]

@@ -36,7 +36,7 @@ MEDELEG_WRITABLE = sum(1 << c for c in (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 13, 15
 
 MISA_RV64IMAC_SU = (2 << 62) | sum(1 << (ord(x) - ord("A")) for x in "IMACSU")
 
-COUNTER_CSRS = {0xC00: 0, 0xC01: 1, 0xC02: 2}  # cycle, time, instret -> mcounteren bit
+SATP_BARE, SATP_SV39 = 0, 8
 
 
 class IllegalCSR(Exception):
@@ -78,15 +78,18 @@ class CSRFile:
         def set_instret(v: int) -> None:
             h.instret = v
 
+        def set_cycle(v: int) -> None:
+            h.cycle = v
+
         t: dict[int, tuple[str, Callable[[], int], Callable[[int], None] | None]] = {}
 
         def add(num: int, name: str, getter: Callable[[], int], setter: Callable[[int], None] | None) -> None:
             t[num] = (name, getter, setter)
 
         # user counters (read-only; gated by mcounteren/scounteren below M)
-        add(0xC00, "cycle", lambda: h.instret & M64, None)
-        add(0xC01, "time", lambda: h.instret & M64, None)  # time is instret-based: runs are deterministic
-        add(0xC02, "instret", lambda: h.instret & M64, None)
+        add(0xC00, "cycle", lambda: h.cycle, None)
+        add(0xC01, "time", lambda: h.time_source() & M64, None)  # the platform clock: deterministic, no wall time
+        add(0xC02, "instret", lambda: h.instret, None)
         # supervisor
         add(0x100, "sstatus", lambda: self.mstatus & SSTATUS_MASK, self._write_sstatus)
         add(0x104, "sie", lambda: self.mie & self.mideleg, self._write_sie)
@@ -116,8 +119,8 @@ class CSRFile:
         add(0x342, "mcause", *attr("mcause"))
         add(0x343, "mtval", *attr("mtval"))
         add(0x344, "mip", lambda: self.mip, self._write_mip)
-        add(0xB00, "mcycle", lambda: h.instret & M64, set_instret)
-        add(0xB02, "minstret", lambda: h.instret & M64, set_instret)
+        add(0xB00, "mcycle", lambda: h.cycle, set_cycle)
+        add(0xB02, "minstret", lambda: h.instret, set_instret)
         # mandatory but may be hard-wired to zero: PMP (0 entries) and the HPM counters/events
         for i in range(0, 16, 2):
             add(0x3A0 + i, f"pmpcfg{i}", *warl_zero())
@@ -147,6 +150,7 @@ class CSRFile:
         if (v & MPP) >> MPP_SHIFT == 2:  # reserved privilege: WARL, keep the old MPP
             v = (v & ~MPP) | (self.mstatus & MPP)
         self.mstatus = (v & MSTATUS_WRITABLE) | UXL_SXL_64
+        self._hart.mode_changed()  # MPRV/MPP decide whether M-mode data accesses translate
 
     def _write_sstatus(self, v: int) -> None:
         writable = SIE | SPIE | SPP | SUM | MXR
@@ -163,8 +167,12 @@ class CSRFile:
         self.mip_sw = (self.mip_sw & ~mask) | (v & mask)
 
     def _write_satp(self, v: int) -> None:
-        if v >> 60 == 0:  # only Bare is implemented; an unsupported MODE makes the whole write have no effect
-            self.satp = 0
+        mode = v >> 60
+        if mode not in (SATP_BARE, SATP_SV39):  # an unsupported MODE makes the whole write have no effect
+            return
+        # ASIDLEN = 0 (ASID bits read as zero); a Bare satp keeps no PPN
+        self.satp = (mode << 60 | (v & ((1 << 44) - 1))) if mode == SATP_SV39 else 0
+        self._hart.satp_written()
 
     # --- architectural access (from an instruction) -----------------------------------------------------
     def check(self, num: int, priv: int, writes: bool) -> None:
@@ -175,8 +183,8 @@ class CSRFile:
             raise IllegalCSR
         if writes and (num >> 10) == 3:
             raise IllegalCSR
-        if num in COUNTER_CSRS and priv < M:
-            bit = 1 << COUNTER_CSRS[num]
+        if 0xC00 <= num <= 0xC1F and priv < M:  # user counters are gated by m/scounteren bit (num - 0xC00)
+            bit = 1 << (num - 0xC00)
             if not self.mcounteren & bit or (priv == U and not self.scounteren & bit):
                 raise IllegalCSR
         if num == 0x180 and priv == S and self.mstatus & TVM:
@@ -225,7 +233,10 @@ def csr_name(num: int) -> str:
     if not _NAMES:
 
         class _Counters:
-            instret = 0
+            instret = cycle = 0
+
+            def time_source(self) -> int:
+                return 0
 
         _NAMES.update(CSRFile(_Counters(), 0).names())  # type: ignore[arg-type]
     return _NAMES.get(num, f"{num:#x}")

@@ -12,9 +12,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..bus import AccessFault, Bus, HardwareError
-from .csr import TSR, TVM, TW, CSRFile, IllegalCSR, M, S, U
+from .csr import MPP, MPP_SHIFT, MPRV, MXR, SUM, TSR, TVM, TW, CSRFile, IllegalCSR, M, S, U
 from .decode import Insn, decode, disassemble
 from .exec.interp import SB, Sync, div, divu, rem, remu, translate
+from .mmu import FETCH, LOAD, STORE, Sv39
 from .trap import INTERRUPT, PRIV_NAMES, Trap, cause_name, enter_trap, mret, pending_interrupt, sret
 
 if TYPE_CHECKING:
@@ -38,11 +39,11 @@ class _Hooks(dict):
 
     def __setitem__(self, addr: int, fn: Callable[[Hart], bool]) -> None:
         super().__setitem__(addr, fn)
-        self._hart.icache.pop(addr, None)
+        self._hart.forget_pc(addr)
 
     def __delitem__(self, addr: int) -> None:
         super().__delitem__(addr)
-        self._hart.icache.pop(addr, None)
+        self._hart.forget_pc(addr)
 
 
 class Hart:
@@ -55,21 +56,33 @@ class Hart:
         self.x: list[int] = [0] * 32
         self.pc = 0
         self.priv = M
-        self.instret = 0
+        self.retired = 0  # instructions retired since reset: monotonic, what time and events are measured in
+        self._instret_offset = 0  # minstret and mcycle are writable; they count on from the written value
+        self._cycle_offset = 0
+        self.time_source: Callable[[], int] = lambda: self.retired  # the platform connects its clock (mtime)
         self._res: list[int | None] = [None]  # the LR reservation, shared with translated code
-        self.csr = CSRFile(self, hartid)
-        self.icache: dict[int, Callable[[], int]] = {}
         self.hooks: dict[int, Callable[[Hart], bool]] = _Hooks(self)
         self.decoded: dict[int, Insn] = {}
         self.isa_string = "rv64imac"  # as the device tree describes it; the hart implements RV64IMAC_Zicsr_Zifencei
         self.misaligned = misaligned
-        self._ns = self._namespace()
+        self.mmu = Sv39(bus)
+        # Decoded code per translation mode: "phys" (M-mode or Bare), "virt" (S/U under Sv39, pcs are virtual),
+        # "mprv" (M-mode code whose data accesses translate, mstatus.MPRV). Each has its own accessors.
+        self._caches: dict[str, tuple[dict[int, Callable[[], int]], dict]] = {
+            mode: ({}, self._namespace(mode)) for mode in ("phys", "virt", "mprv")
+        }
+        self._virt_code_pages: set[int] = set()
+        self.mode = ""
+        self.csr = CSRFile(self, hartid)
+        self.mode_changed()
         bus.watch_code(self._code_written)
 
     # --- the namespace translated instructions run in ------------------------------------------------------
-    def _namespace(self) -> dict:
+    def _namespace(self, mode: str) -> dict:
         bus = self.bus
-        if self.misaligned == "emulate":
+        if mode != "phys":
+            load, store = self._vload, self._vstore
+        elif self.misaligned == "emulate":
             load, store = bus.load, bus.store
         else:
 
@@ -90,6 +103,22 @@ class Hart:
         }  # fmt: skip
 
     @property
+    def instret(self) -> int:
+        return (self.retired + self._instret_offset) & M64
+
+    @instret.setter
+    def instret(self, value: int) -> None:
+        self._instret_offset = value - self.retired
+
+    @property
+    def cycle(self) -> int:
+        return (self.retired + self._cycle_offset) & M64  # one instruction per cycle
+
+    @cycle.setter
+    def cycle(self, value: int) -> None:
+        self._cycle_offset = value - self.retired
+
+    @property
     def reservation(self) -> int | None:
         return self._res[0]
 
@@ -100,15 +129,80 @@ class Hart:
     def set_privilege(self, priv: int) -> None:
         """Change the privilege mode (the trap and xRET code calls this; so may a host model)."""
         self.priv = priv
+        self.mode_changed()
+
+    def mode_changed(self) -> None:
+        """Pick the decoded-code cache for the current privilege, satp and mstatus.MPRV/MPP."""
+        csr = self.csr
+        sv39 = csr.satp >> 60 == 8
+        if sv39 and self.priv < M:
+            mode = "virt"
+        elif sv39 and csr.mstatus & MPRV and (csr.mstatus & MPP) >> MPP_SHIFT < M:
+            mode = "mprv"
+        else:
+            mode = "phys"
+        self.mode = mode
+        self.icache, self._ns = self._caches[mode]
+
+    def satp_written(self) -> None:
+        """A new address space: drop cached translations and the code decoded through them."""
+        self.mmu.root = (self.csr.satp & ((1 << 44) - 1)) << 12
+        self.sfence_vma()
+        self.mode_changed()
+
+    def sfence_vma(self, va: int | None = None) -> None:
+        self.mmu.flush(va)
+        for mode in ("virt", "mprv"):
+            self._caches[mode][0].clear()
+
+    # --- translated data accesses (Sv39 active) ----------------------------------------------------------------
+    def _xlate(self, va: int, access: int) -> int:
+        st = self.csr.mstatus
+        priv = self.priv if self.priv < M else (st & MPP) >> MPP_SHIFT
+        return self.mmu.translate(va, access, priv, bool(st & SUM), bool(st & MXR))
+
+    def _vload(self, va: int, size: int) -> int:
+        if (va & 0xFFF) + size > 0x1000:  # crosses a page: each part has its own translation
+            lo = 0x1000 - (va & 0xFFF)
+            return self._vload(va, lo) | self._vload(va + lo, size - lo) << (8 * lo)
+        if self.misaligned == "trap" and va & (size - 1):
+            raise Trap(4, va)
+        pa = self._xlate(va, LOAD)
+        try:
+            return self.bus.load(pa, size)
+        except HardwareError:
+            raise Trap(19, va, "load", size, paddr=pa) from None
+
+    def _vstore(self, va: int, size: int, value: int) -> None:
+        if (va & 0xFFF) + size > 0x1000:
+            lo = 0x1000 - (va & 0xFFF)
+            self._xlate(va + lo, STORE)  # both pages must be writable before either is written
+            self._vstore(va, lo, value & ((1 << (8 * lo)) - 1))
+            self._vstore(va + lo, size - lo, value >> (8 * lo))
+            return
+        if self.misaligned == "trap" and va & (size - 1):
+            raise Trap(6, va)
+        pa = self._xlate(va, STORE)
+        try:
+            self.bus.store(pa, size, value)
+        except HardwareError:
+            raise Trap(19, va, "store", size, paddr=pa) from None
 
     # --- decoded-code cache ------------------------------------------------------------------------------
     def _code_written(self, addr: int, size: int) -> None:
-        icache = self.icache
+        icache = self._caches["phys"][0]
         for pc in range((addr - 2) & ~1, addr + size, 2):
+            icache.pop(pc, None)
+        if any(p in self._virt_code_pages for p in range(addr >> 12, ((addr + size - 1) >> 12) + 1)):
+            self._caches["virt"][0].clear()  # virtual pcs: which ones map this page is not tracked
+
+    def forget_pc(self, pc: int) -> None:
+        for icache, _ in self._caches.values():
             icache.pop(pc, None)
 
     def flush_icache(self) -> None:
-        self.icache.clear()
+        for icache, _ in self._caches.values():
+            icache.clear()
 
     def _fetch(self, pc: int) -> Callable[[], int]:
         """Decode and translate the instruction at pc; raises Trap for fetch faults and illegal encodings."""
@@ -120,7 +214,7 @@ class Hart:
 
             return hook
         lo = self._fetch_parcel(pc)
-        bits = lo if lo & 3 != 3 else lo | (self._fetch_parcel(pc + 2) << 16)
+        bits = lo if lo & 3 != 3 else lo | (self._fetch_parcel((pc + 2) & M64) << 16)
         insn = decode(bits)
         if insn is None:
             raise Trap(2, bits)
@@ -129,17 +223,22 @@ class Hart:
         self.decoded[pc] = insn
         return op
 
-    def _fetch_parcel(self, addr: int) -> int:
-        region = self.bus.fetch_region(addr)
+    def _fetch_parcel(self, va: int) -> int:
+        pa = va
+        if self.mode == "virt":
+            st = self.csr.mstatus
+            pa = self.mmu.translate(va, FETCH, self.priv, bool(st & SUM), bool(st & MXR))
+            self._virt_code_pages.add(pa >> 12)
+        region = self.bus.fetch_region(pa)
         if region is None:
-            raise Trap(1, addr)
-        self.bus.code_pages.add(addr >> 12)
+            raise Trap(1, va)
+        self.bus.code_pages.add(pa >> 12)
         try:
-            return region.target.load(addr - region.base, 2)
+            return region.target.load(pa - region.base, 2)
         except HardwareError:
-            raise Trap(19, addr, "fetch", 2) from None
+            raise Trap(19, va, "fetch", 2, paddr=pa) from None
         except AccessFault:
-            raise Trap(1, addr) from None
+            raise Trap(1, va) from None
 
     def insn_at(self, pc: int) -> tuple[Insn | None, int | None]:
         """The instruction at pc (decoded from memory, ignoring poison) and its raw bits, for oopses."""
@@ -178,25 +277,25 @@ class Hart:
             for i in range(budget):  # noqa: B007 - i is read after the loop and in the handlers
                 pc = (icache.get(pc) or fetch(pc))()
             self.pc = pc
-            self.instret += budget
+            self.retired += budget
             return budget, False
         except Sync as s:
             self.pc = pc
-            self.instret += i
+            self.retired += i
             try:
                 self.pc = self._system(s.insn, pc)
-                self.instret += 1
+                self.retired += 1
                 return i + 1, False
             except Trap as t:
                 self._take_exception(t, pc)
                 return i, False
         except Trap as t:
-            self.instret += i
+            self.retired += i
             self._take_exception(t, pc)
             return i, False
         except _Hook as h:
             self.pc = pc
-            self.instret += i
+            self.retired += i
             return i, bool(h.fn(self))
 
     def step(self) -> None:
@@ -210,14 +309,14 @@ class Hart:
         self._take(t.cause, t.tval, pc)
 
     def _consumed(self, t: Trap, pc: int) -> None:
-        region = self.bus.find(t.tval, t.size)
+        region = self.bus.find(t.paddr, t.size)
         extra = {}
         if region is not None and hasattr(region.target, "consumed"):
-            extra = region.target.consumed(t.tval - region.base, t.size, t.access)
+            extra = region.target.consumed(t.paddr - region.base, t.size, t.access)
             if "line" in extra:
                 extra["line"] += region.base
         self.events.emit(
-            "poison.consume", hart=self.hartid, pc=pc, addr=t.tval, size=t.size, access=t.access,
+            "poison.consume", hart=self.hartid, pc=pc, addr=t.paddr, vaddr=t.tval, size=t.size, access=t.access,
             region=region.name if region else None, **extra,
         )  # fmt: skip
 
@@ -267,7 +366,8 @@ class Hart:
         if n == "sfence.vma":
             if priv == U or (priv == S and self.csr.mstatus & TVM):
                 raise Trap(2, i.raw)
-            return nxt  # Bare translation only: no TLB to flush yet
+            self.sfence_vma(self.x[i.rs1] if i.rs1 else None)
+            return nxt
         raise AssertionError(f"unhandled system instruction {n}")
 
     def _csr_op(self, i: Insn, nxt: int) -> int:
@@ -304,4 +404,4 @@ class Hart:
         }  # fmt: skip
 
     def __repr__(self) -> str:
-        return f"<Hart {self.hartid} pc={self.pc:#x} priv={PRIV_NAMES[self.priv]} instret={self.instret}>"
+        return f"<Hart {self.hartid} pc={self.pc:#x} priv={PRIV_NAMES[self.priv]} retired={self.retired}>"

@@ -33,14 +33,15 @@ PRIV_NAMES = {U: "U", S: "S", M: "M"}
 class Trap(Exception):
     """Internal signal raised by an instruction: a synchronous exception with its cause and xtval.
 
-    `access`/`size` describe the memory access for hardware errors (cause 19), so the slow path can log
-    which line was consumed."""
+    `access`/`size`/`paddr` describe the memory access for hardware errors (cause 19), so the slow path can
+    log which line was consumed (paddr defaults to tval: untranslated accesses)."""
 
-    def __init__(self, cause: int, tval: int = 0, access: str = "", size: int = 0) -> None:
+    def __init__(self, cause: int, tval: int = 0, access: str = "", size: int = 0, paddr: int | None = None) -> None:
         self.cause = cause
         self.tval = tval
         self.access = access
         self.size = size
+        self.paddr = tval if paddr is None else paddr
 
 
 def cause_name(cause: int) -> str:
