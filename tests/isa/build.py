@@ -11,7 +11,8 @@ linker does no relaxation, so a rebuild with the same binutils is byte-identical
 
 A program whose header has the line `# variant: unprivileged` uses no privileged state, so --validate also
 builds it with QEMU_USER defined and runs it under qemu-riscv64. With qemu-system-riscv64 present, every
-M-mode program is also built with QEMU_SYSTEM defined and run on qemu's virt machine.
+M-mode program is also built with QEMU_SYSTEM defined and run on qemu's virt machine. Those variants skip
+the few checks where qemu 7.2 itself departs from the specification; each skip is commented in the source.
 """
 
 from __future__ import annotations
@@ -34,6 +35,11 @@ PREFIXES = ("riscv64-linux-gnu-", "riscv64-unknown-elf-", "riscv64-unknown-linux
 MARCH_MMODE = "rv64ima_zicsr_zifencei"
 MARCH_USER = "rv64imac"
 UNPRIVILEGED_MARKER = "# variant: unprivileged"
+# qemu's CPU trimmed to what rasplat implements: RV64IMAC + S + U, none of qemu's default extras.
+QEMU_CPU = (
+    "rv64,f=off,d=off,h=off,Zfh=off,Zfhmin=off,zba=off,zbb=off,zbc=off,zbs=off,svinval=off,svnapot=off,"
+    "svpbmt=off,Zihintpause=off,zmmul=off,v=off,sscofpmf=off,sstc=off"
+)
 
 
 def _prefix() -> str | None:
@@ -74,11 +80,8 @@ def _assemble_and_link(src: Path, out: Path, march: str, linker_script: Path, de
             cwd=src.parent,
             check=True,
         )
-        subprocess.run(
-            [prefix + "ld", "-m", "elf64lriscv", "-static", "-nostdlib", "--build-id=none", "--no-relax",
-             "-T", str(linker_script), "-o", str(out), str(obj)],
-            check=True,
-        )
+        ld_flags = ["-m", "elf64lriscv", "-static", "-nostdlib", "--build-id=none", "--no-relax"]
+        subprocess.run([prefix + "ld", *ld_flags, "-T", str(linker_script), "-o", str(out), str(obj)], check=True)
 
 
 def build_mmode(src: Path, out: Path, defsyms: tuple[str, ...] = ()) -> Path:
@@ -101,6 +104,7 @@ def build_all(outdir: Path | str = ELF_DIR) -> list[Path]:
 
 # ---- validation against reference simulators (developer aid, not used by the test suite) --------------------
 
+
 def _run(cmd: list[str], timeout: float) -> subprocess.CompletedProcess[bytes]:
     try:
         return subprocess.run(cmd, capture_output=True, timeout=timeout)
@@ -122,11 +126,8 @@ def validate(tmp: Path) -> int:
             print(f"qemu-user    {src.stem:20s} {'PASS' if ok else f'FAIL test {res.returncode}'}")
         if qemu_system:
             elf = build_mmode(src, tmp / f"{src.stem}.qemu-system.elf", ("QEMU_SYSTEM",))
-            # The CPU is trimmed to what rasplat implements (RV64IMAC + S + U, no F/D/H, 0 extra extensions).
-            res = _run([qemu_system, "-M", "virt", "-m", "1G", "-nographic", "-bios", "none",
-                        "-cpu", "rv64,f=off,d=off,h=off,Zfh=off,Zfhmin=off,zba=off,zbb=off,zbc=off,zbs=off,svinval=off,"
-                        "svnapot=off,svpbmt=off,Zihintpause=off,zmmul=off,v=off,sscofpmf=off,sstc=off",
-                        "-device", f"loader,file={elf},cpu-num=0"], 30)
+            machine = ["-M", "virt", "-m", "1G", "-nographic", "-bios", "none", "-cpu", QEMU_CPU]
+            res = _run([qemu_system, *machine, "-device", f"loader,file={elf},cpu-num=0"], 30)
             ok = res.returncode == 0
             failures += not ok
             detail = "timeout" if res.returncode == -1 else f"test {res.returncode}"
@@ -149,7 +150,11 @@ def main(argv: list[str] | None = None) -> int:
     if not toolchain_available():
         print("error: no RISC-V binutils on PATH", file=sys.stderr)
         return 2
-    for path in build_all(args.outdir):
+    built = build_all(args.outdir)
+    for stale in sorted(set(Path(args.outdir).glob("*.elf")) - set(built)):  # its source is gone
+        stale.unlink()
+        print(f"removed {stale}")
+    for path in built:
         print(f"built {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}")
     if args.validate:
         with tempfile.TemporaryDirectory() as tmp:
