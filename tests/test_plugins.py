@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -28,24 +26,6 @@ BOARD = """/dts-v1/;
 };
 """
 SRC, MIRROR, DST = 0x8800_0000, 0x8900_0000, 0x8A00_0000
-
-
-@pytest.fixture(scope="session")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The example packages, pip-installed into a directory of their own (so other tests never see them)."""
-    target = tmp_path_factory.mktemp("site")
-    for package in ("rasplat-example-vendor", "rasplat-broken-example"):
-        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target),
-                        str(ROOT / "plugins" / package)], check=True, capture_output=True)  # fmt: skip
-    return target
-
-
-@pytest.fixture
-def installed(site: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.syspath_prepend(str(site))
-    monkeypatch.delenv("RASPLAT_PLUGINS", raising=False)
-    monkeypatch.delenv("RASPLAT_DISABLE_PLUGINS", raising=False)
-    return site
 
 
 def board(tmp_path: Path, policy: str = "linux") -> rasplat.Platform:
