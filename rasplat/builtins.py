@@ -14,7 +14,31 @@ APLIC_SOURCES = range(1, 1024)
 
 @hookimpl
 def rasplat_register_backends(register: Any) -> None:
-    register("ram", lambda ctx, node, size: RAM(size, name=node.path))
+    register("ram", lambda ctx, node, base, size: RAM(size, name=node.path))
+    register("dram-ecc", _dram_ecc)
+
+
+def _dram_ecc(ctx: Any, node: Any, base: int, size: int) -> Any:
+    """ECC DRAM. Properties: rasplat,ecc-codec, rasplat,channels / dimms-per-channel / ranks / banks / rows /
+    columns / interleave (geometry), rasplat,dimm-labels, rasplat,scrub-cycle-s (patrol scrub, off if absent)."""
+    from .memory.dram_ecc import DramEcc, DramGeometry
+    from .errors import ConfigError
+
+    fields = {f: node.u32(f"rasplat,{f.replace('_', '-')}") for f in
+              ("channels", "dimms_per_channel", "ranks", "banks", "rows", "columns", "interleave")
+              if f"rasplat,{f.replace('_', '-')}" in node}  # fmt: skip
+    labels = tuple(node.strings("rasplat,dimm-labels")) if "rasplat,dimm-labels" in node else ()
+    plat = ctx.platform
+    region = node.path if base == node.reg()[0][0] else f"{node.path}#{[b for b, _ in node.reg()].index(base)}"
+    try:
+        geometry = DramGeometry(**fields, labels=labels) if (fields or labels) else None
+        return DramEcc(size, name=node.path, base=base, codec=node.string("rasplat,ecc-codec", "hsiao-72-64"),
+                       geometry=geometry if geometry is not None else DramGeometry(rows=max(1, size >> 24)),
+                       events=plat.events, clock=plat.clock, error_sink=plat.ras.sink(region),
+                       scrub_cycle_s=node.u32("rasplat,scrub-cycle-s") if "rasplat,scrub-cycle-s" in node else None,
+                       demand_ue_severity="UED")  # fmt: skip
+    except ConfigError as e:
+        raise node.error(None, str(e)) from None
 
 
 @hookimpl
@@ -23,6 +47,7 @@ def rasplat_register_devices(register: Any) -> None:
     register("riscv,imsics", _imsics)
     register("riscv,aplic", _aplic)
     register("pmem-region", _pmem_region)
+    register("rasplat,reri-bank", _reri_bank)
 
 
 @hookimpl(trylast=True)
@@ -46,10 +71,18 @@ def _imsics(ctx: Any, node: Any) -> None:
         if spec[0] not in (9, 11):
             raise node.error("interrupts-extended", f"{intc.path}: interrupt {spec[0]} is neither SEI (9) nor MEI (11)")
         harts.append({"hart": hart.hartid, "level": "M" if spec[0] == 11 else "S"})
+    levels = {h["level"] for h in harts}
+    if len(levels) != 1:
+        raise node.error("interrupts-extended", "an IMSIC node covers one privilege level (all 11 or all 9)")
+    guest_bits = node.u32("riscv,guest-index-bits", 0)
+    (base, size), *_ = node.reg()
+    if size < len(harts) << (12 + guest_bits):
+        raise node.error("reg", f"{size:#x} bytes cannot hold the interrupt files of {len(harts)} harts")
     ctx.platform.description.setdefault("imsics", []).append(
-        {"node": node.path, "reg": node.reg(), "num_ids": num_ids, "harts": harts,
-         "guest_index_bits": node.u32("riscv,guest-index-bits", 0)}
+        {"node": node.path, "reg": node.reg(), "num_ids": num_ids, "harts": harts, "level": levels.pop(),
+         "hart_ids": [h["hart"] for h in harts], "guest_index_bits": guest_bits}
     )  # fmt: skip
+    ctx.finally_("aia", _build_aia)
 
 
 def _aplic(ctx: Any, node: Any) -> None:
@@ -73,12 +106,31 @@ def _aplic(ctx: Any, node: Any) -> None:
             if child.path not in children:
                 raise node.error(prop, f"{child.path} is not listed in riscv,children")
             delegation.append({"child": child.path, "first": cells[i + 1], "last": cells[i + 2]})
-    msi_parent = node.phandle_target("msi-parent", node.cells("msi-parent")[0]).path if "msi-parent" in node else None
+    msi_node = node.phandle_target("msi-parent", node.cells("msi-parent")[0]) if "msi-parent" in node else None
     direct = [(t.path, s) for t, s in interrupt_targets(node)] if "interrupts-extended" in node else []
+    if msi_node is not None:
+        specs = [interrupt_targets(msi_node)[0][1][0]] if "interrupts-extended" in msi_node else [11]
+    else:
+        specs = [s[0] for _, s in direct]
+    level = "M" if 11 in specs else "S"
     ctx.platform.description.setdefault("aplics", []).append(
-        {"node": node.path, "reg": node.reg(), "num_sources": sources, "msi_parent": msi_parent,
-         "children": children, "delegation": delegation, "direct": direct}
+        {"node": node.path, "reg": node.reg(), "num_sources": sources, "level": level,
+         "msi_parent": msi_node.path if msi_node else None, "children": children, "delegation": delegation,
+         "direct": direct}
     )  # fmt: skip
+    ctx.finally_("aia", _build_aia)
+
+
+def _build_aia(ctx: Any) -> None:
+    from .aia.wiring import build_aia
+
+    build_aia(ctx)
+
+
+def _reri_bank(ctx: Any, node: Any) -> None:
+    from .aia.wiring import build_reri_bank
+
+    build_reri_bank(ctx, node)
 
 
 def _pmem_region(ctx: Any, node: Any) -> None:

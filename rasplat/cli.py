@@ -55,15 +55,10 @@ def describe_platform(plat: object) -> list[str]:
     d = plat.description  # type: ignore[attr-defined]
     out = [f"platform from {d.get('source', '?')}", "", "harts:", f"  {'hart':<5} {'node':<24} {'isa':<36} mmu"]
     out += [f"  {c['hart']:<5} {c['node']:<24} {c['isa']:<36} {c['mmu']}" for c in d.get("cpus", [])]
-    out += ["", "address map:", f"  {'base':<18} {'end':<18} {'size':>10}  {'kind':<7} node"]
-    rows = [(r.base, r.end, r.kind, r.name) for r in plat.bus.regions]  # type: ignore[attr-defined]
-    mapped = {name for *_, name in rows}
-    for kind in ("imsics", "aplics"):
-        for dev in d.get(kind, []):
-            if dev["node"] not in mapped:
-                rows += [(base, base + size, kind[:-1], dev["node"]) for base, size in dev["reg"]]
-    for base, end, kind, name in sorted(rows):
-        out.append(f"  {base:#018x} {end:#018x} {_size(end - base):>10}  {kind:<7} {name}")
+    out += ["", "address map:", f"  {'base':<18} {'end':<18} {'size':>10}  {'kind':<7} {'model':<12} node"]
+    for r in plat.bus.regions:  # type: ignore[attr-defined]
+        model = type(r.target).__name__
+        out.append(f"  {r.base:#018x} {r.end:#018x} {_size(r.size):>10}  {r.kind:<7} {model:<12} {r.name}")
     out += ["", "interrupt wiring:"]
     for imsic in d.get("imsics", []):
         levels = sorted({h["level"] for h in imsic["harts"]})

@@ -28,8 +28,9 @@ def rasplat_register_devices(register: Callable[[str, Callable[..., Any]], None]
 @hookspec
 def rasplat_register_backends(register: Callable[[str, Callable[..., Any]], None]) -> None:
     """Register memory backends by name: `register("dram-ecc", factory)`, chosen by a memory node's
-    `rasplat,backend` property. `factory(ctx, node, size)` returns the backend object (see
-    `rasplat.memory.base.MemoryBackend`)."""
+    `rasplat,backend` property. `factory(ctx, node, base, size)` returns the backend object for the range
+    [base, base+size) (see `rasplat.memory.base.MemoryBackend`); `ctx.platform.ras.sink(region)` gives it an
+    error_sink that logs into the region's RERI bank."""
 
 
 @hookspec

@@ -18,6 +18,7 @@ from .events import EventLog
 from .hart import Hart
 from .kernel import Kernel
 from .plugins import Plugins
+from .ras.router import RasRouter
 
 QUANTUM = 4096  # instructions a hart runs before the next one gets its turn
 DEFAULT_DTS = "default.dts"
@@ -50,6 +51,9 @@ class Platform:
         self.timebase_hz = 1_000_000_000  # /cpus timebase-frequency
         self.policy = "linux"  # the recovery policy the kernel model asks plugins for (device tree: rasplat,policy)
         self.devices: dict[str, Any] = {}  # devices built from the device tree, by node path
+        self.aplic_root: Any = None  # the root APLIC domain, when the platform has an APLIC
+        self.ras = RasRouter(self)  # which RERI bank logs the errors of which memory region
+        self.events.subscribe(self._forget_poisoned_code)
         self.description: dict[str, Any] = {}  # what the device tree described (cpus, AIA, ...), for `dt show`
         self._kernel: Kernel | None = None
 
@@ -153,7 +157,7 @@ class Platform:
         if "line" in fields:
             fields["line"] += region.base
         self._forget_code(addr)
-        return self.events.emit("inject", error=kind, addr=addr, region=region.name, **fields, **params)
+        return self.events.emit("inject", **{"error": kind, "addr": addr, "region": region.name, **params, **fields})
 
     def clear_poison(self, addr: int) -> bool:
         """Clear the poison of the line holding addr. Returns whether it was poisoned."""
@@ -162,6 +166,12 @@ class Platform:
         self._forget_code(addr)
         self.events.emit("poison.clear", addr=addr, region=region.name, was_poisoned=was)
         return was
+
+    def _forget_poisoned_code(self, event: dict) -> None:
+        """A backend that poisons a line by itself (an ECC UE found by a read or the scrubber) reports it with
+        an event carrying `line`; decoded instructions of that line must be fetched and checked again."""
+        if event["kind"] == "ecc.ue" and "line" in event:
+            self._forget_code(event["line"])
 
     def _forget_code(self, addr: int) -> None:
         """Decoded instructions of a line whose error state changed must be fetched (and checked) again."""

@@ -161,5 +161,6 @@ def test_unterminated_string_in_dtb(tmp_path: Path) -> None:
 def test_dt_show_lists_the_platform(capsys: pytest.CaptureFixture) -> None:
     assert main(["dt", "show", str(QEMU_DTB)]) == 0
     out = capsys.readouterr().out
-    assert "0x0000000080000000 0x00000000c0000000      1 GiB  memory  /memory@80000000" in out
+    assert "0x0000000080000000 0x00000000c0000000      1 GiB  memory  RAM          /memory@80000000" in out
+    assert "ImsicFile    /soc/imsics@28000000/hart1" in out
     assert "delegates 1-96 to /soc/aplic@d000000" in out

@@ -73,6 +73,11 @@ class BuildContext:
     tree: Tree
     hart_by_intc: dict[int, Hart] = field(default_factory=dict)  # cpu-intc phandle -> hart
     unknown: dict[str, list[str]] = field(default_factory=dict)  # compatible -> node paths skipped
+    finalizers: dict[str, Any] = field(default_factory=dict)  # run once, after every node was built
+
+    def finally_(self, name: str, fn: Any) -> None:
+        """Run fn(ctx) once after the walk (for devices that need several nodes, like the AIA)."""
+        self.finalizers.setdefault(name, fn)
 
     def map_memory(self, node: Node, base: int, size: int, backend: Any, index: int = 0) -> None:
         self._map(node, base, size, backend, "memory", index)
@@ -131,6 +136,9 @@ def build(tree: Tree, platform: Platform) -> BuildContext:
             ctx.unknown.setdefault(compatible[0], []).append(node.path)
             continue
         factory(ctx, node)
+    for fn in ctx.finalizers.values():
+        fn(ctx)
+    _attach_error_banks(ctx)
     for compatible, paths in ctx.unknown.items():
         platform.events.emit("dt.unknown", compatible=compatible, nodes=paths)
     platform.description["unknown"] = ctx.unknown
@@ -191,7 +199,24 @@ def _build_memory(ctx: BuildContext) -> None:
         if name not in backends:
             raise node.error("rasplat,backend", f"unknown backend {name!r} (known: {', '.join(sorted(backends))})")
         for i, (base, size) in enumerate(node.reg()):
-            ctx.map_memory(node, base, size, backends[name](ctx, node, size), i)
+            ctx.map_memory(node, base, size, backends[name](ctx, node, base, size), i)
+
+
+def _attach_error_banks(ctx: BuildContext) -> None:
+    """`rasplat,reri-bank = <&bank [record]>` on a memory node: its errors are logged in that bank."""
+    for node in ctx.tree.root.walk():
+        if "rasplat,reri-bank" not in node:
+            continue
+        cells = node.cells("rasplat,reri-bank")
+        bank_node = node.phandle_target("rasplat,reri-bank", cells[0])
+        bank = ctx.platform.devices.get(bank_node.path)
+        if bank is None:
+            raise node.error("rasplat,reri-bank", f"{bank_node.path} is not a rasplat,reri-bank")
+        record = cells[1] if len(cells) > 1 else 0
+        if record >= bank.n_records:
+            raise node.error("rasplat,reri-bank", f"{bank_node.path} has no record {record}")
+        for i in range(len(node.reg())):
+            ctx.platform.ras.attach(node.path if i == 0 else f"{node.path}#{i}", bank, record)
 
 
 def _check_references(tree: Tree) -> None:

@@ -8,8 +8,9 @@ State lives in plain attributes (`mstatus`, `mip`, ...) so the hart's slow paths
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from ..aia.imsic import IllegalIndirect
 from ..errors import RasplatError
 
 if TYPE_CHECKING:
@@ -29,6 +30,8 @@ SSTATUS_MASK = SIE | SPIE | SPP | SUM | MXR | (3 << 32)  # UXL is visible (read-
 # interrupt bits: SSI 1, MSI 3, STI 5, MTI 7, SEI 9, MEI 11, LCOFI 13, AIA local RAS 35 (low) / 43 (high)
 IRQ_IMPLEMENTED = (1 << 1) | (1 << 3) | (1 << 5) | (1 << 7) | (1 << 9) | (1 << 11) | (1 << 13) | (1 << 35) | (1 << 43)
 MIDELEG_WRITABLE = (1 << 1) | (1 << 5) | (1 << 9) | (1 << 13) | (1 << 35) | (1 << 43)
+# AIA default priority among interrupts that trap to the same mode, highest first (MSLevel.adoc)
+IRQ_PRIORITY = (43, 11, 3, 7, 9, 1, 5, 12, 10, 2, 6, 13, 35)
 MIP_SW_WRITABLE = (1 << 1) | (1 << 5) | (1 << 9) | (1 << 13)  # the rest are driven by devices
 SIP_SW_WRITABLE = (1 << 1) | (1 << 13)
 # exceptions that can be delegated: 0-9, 12, 13, 15, 19 (11 ecall-from-M and 16 double trap are read-only 0)
@@ -60,6 +63,7 @@ class CSRFile:
         self.mtval = self.stval = 0
         self.satp = 0
         self.mcounteren = self.scounteren = 0
+        self.miselect = self.siselect = 0
         self._table = self._build_table()
 
     # --- the table: number -> (name, getter, setter or None for read-only) -------------------------------
@@ -121,6 +125,15 @@ class CSRFile:
         add(0x344, "mip", lambda: self.mip, self._write_mip)
         add(0xB00, "mcycle", lambda: h.cycle, set_cycle)
         add(0xB02, "minstret", lambda: h.instret, set_instret)
+        # AIA (Smaia/Ssaia): indirect access to the interrupt files and the iprio array, top-interrupt CSRs
+        add(0x350, "miselect", *attr("miselect", 0xFFF))
+        add(0x351, "mireg", lambda: self._ireg_read("M"), lambda v: self._ireg_write("M", v))
+        add(0x35C, "mtopei", lambda: self._imsic_file("M").topei(), None)
+        add(0xFB0, "mtopi", lambda: self._topi(self.mip & self.mie & ~self.mideleg), None)
+        add(0x150, "siselect", *attr("siselect", 0xFFF))
+        add(0x151, "sireg", lambda: self._ireg_read("S"), lambda v: self._ireg_write("S", v))
+        add(0x15C, "stopei", lambda: self._imsic_file("S").topei(), None)
+        add(0xDB0, "stopi", lambda: self._topi(self.mip & self.mie & self.mideleg), None)
         # mandatory but may be hard-wired to zero: PMP (0 entries) and the HPM counters/events
         for i in range(0, 16, 2):
             add(0x3A0 + i, f"pmpcfg{i}", *warl_zero())
@@ -174,6 +187,44 @@ class CSRFile:
         self.satp = (mode << 60 | (v & ((1 << 44) - 1))) if mode == SATP_SV39 else 0
         self._hart.satp_written()
 
+    # --- AIA -------------------------------------------------------------------------------------------
+    def _imsic_file(self, level: str) -> Any:
+        imsic = self._hart.imsic
+        if imsic is None:
+            raise IllegalCSR  # no IMSIC: *topei and the interrupt-file selects do not exist
+        return imsic.file(level)
+
+    def _ireg_read(self, level: str) -> int:
+        sel = self.miselect if level == "M" else self.siselect
+        if 0x30 <= sel <= 0x3F:  # iprio array: read-only zeros (AIA allows it); odd ones do not exist on RV64
+            if sel & 1:
+                raise IllegalCSR
+            return 0
+        try:
+            return self._imsic_file(level).read_indirect(sel)
+        except IllegalIndirect:
+            raise IllegalCSR from None
+
+    def _ireg_write(self, level: str, value: int) -> None:
+        sel = self.miselect if level == "M" else self.siselect
+        if 0x30 <= sel <= 0x3F:
+            if sel & 1:
+                raise IllegalCSR
+            return
+        try:
+            self._imsic_file(level).write_indirect(sel, value)
+        except IllegalIndirect:
+            raise IllegalCSR from None
+
+    @staticmethod
+    def _topi(pending: int) -> int:
+        """mtopi/stopi: the highest-priority pending-and-enabled interrupt of that level (global enables are
+        not considered). The iprio arrays are read-only zeros, so IPRIO is always 1 (the simplified form)."""
+        for i in IRQ_PRIORITY:
+            if pending >> i & 1:
+                return i << 16 | 1
+        return (pending.bit_length() - 1) << 16 | 1 if pending else 0
+
     # --- architectural access (from an instruction) -----------------------------------------------------
     def check(self, num: int, priv: int, writes: bool) -> None:
         """Raise IllegalCSR if an instruction at `priv` may not access CSR `num` this way."""
@@ -189,8 +240,11 @@ class CSRFile:
                 raise IllegalCSR
         if num == 0x180 and priv == S and self.mstatus & TVM:
             raise IllegalCSR
+        if num in (0x35C, 0x15C) and self._hart.imsic is None:
+            raise IllegalCSR
 
     def read(self, num: int) -> int:
+        """The value an instruction reads (may raise IllegalCSR for indirect registers that do not exist)."""
         return self._table[num][1]() & M64
 
     def write(self, num: int, value: int) -> None:

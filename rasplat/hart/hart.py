@@ -9,7 +9,7 @@ with the architectural state (pc, instret) written back first.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..bus import AccessFault, Bus, HardwareError
 from .csr import MPP, MPP_SHIFT, MPRV, MXR, SUM, TSR, TVM, TW, CSRFile, IllegalCSR, M, S, U
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from ..events import EventLog
 
 M64 = (1 << 64) - 1
+TOPEI = {0x35C: "M", 0x15C: "S"}
 CHUNK = 4096  # instructions between interrupt polls when nothing forces one earlier
 
 
@@ -66,6 +67,7 @@ class Hart:
         self.isa_string = "rv64imac"  # as the device tree describes it; the hart implements RV64IMAC_Zicsr_Zifencei
         self.misaligned = misaligned
         self.mmu = Sv39(bus)
+        self.imsic: Any = None  # the hart's IMSIC (rasplat.aia.Imsic), if the platform has one
         # Decoded code per translation mode: "phys" (M-mode or Bare), "virt" (S/U under Sv39, pcs are virtual),
         # "mprv" (M-mode code whose data accesses translate, mstatus.MPRV). Each has its own accessors.
         self._caches: dict[str, tuple[dict[int, Callable[[], int]], dict]] = {
@@ -376,17 +378,20 @@ class Hart:
         writes = n in ("csrrw", "csrrwi") or i.rs1 != 0  # rs1 = x0 / uimm = 0: csrrs/csrrc do not write
         try:
             self.csr.check(num, self.priv, writes)
+            if num in TOPEI and writes:  # a write claims the identity read, whatever the value (AIA IMSIC)
+                old = self.imsic.file(TOPEI[num]).claim_topei()
+            else:
+                old = self.csr.read(num) if (rd or not n.startswith("csrrw")) else 0
+                if writes:
+                    if n.startswith("csrrw"):
+                        new = src
+                    elif n.startswith("csrrs"):
+                        new = old | src
+                    else:
+                        new = old & ~src
+                    self.csr.write(num, new)
         except IllegalCSR:
             raise Trap(2, i.raw) from None
-        old = self.csr.read(num) if (rd or not n.startswith("csrrw")) else 0
-        if writes:
-            if n.startswith("csrrw"):
-                new = src
-            elif n.startswith("csrrs"):
-                new = old | src
-            else:
-                new = old & ~src
-            self.csr.write(num, new)
         if rd:
             self.x[rd] = old
         return nxt

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .csr import MIE, MPIE, MPP, MPP_SHIFT, MPRV, SIE, SPIE, SPP, M, S, U
+from .csr import IRQ_PRIORITY, MIE, MPIE, MPP, MPP_SHIFT, MPRV, SIE, SPIE, SPP, M, S, U
 
 if TYPE_CHECKING:
     from .hart import Hart
@@ -24,8 +24,6 @@ INTERRUPT_NAMES = {
     9: "supervisor external", 11: "machine external", 13: "counter overflow", 35: "low-priority RAS event",
     43: "high-priority RAS event",
 }  # fmt: skip
-# AIA default priority among interrupts that trap to the same mode, highest first.
-IRQ_PRIORITY = (43, 11, 3, 7, 9, 1, 5, 12, 10, 2, 6, 13, 35)
 INTERRUPT = 1 << 63
 PRIV_NAMES = {U: "U", S: "S", M: "M"}
 
