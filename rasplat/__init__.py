@@ -5,12 +5,20 @@ model that survives through the exception table — or panics, as Linux would.
 """
 
 from .errors import (
-    BusError, ConfigError, DeviceTreeError, ElfError, KernelPanic, PluginError, PoisonedRead, RasplatError, RunError,
+    BusError,
+    ConfigError,
+    DeviceTreeError,
+    ElfError,
+    KernelPanic,
+    PluginError,
+    PoisonedRead,
+    RasplatError,
+    RunError,
 )  # fmt: skip
 from .platform import Platform
 
 __version__ = "0.1.0"
 __all__ = [
-    "BusError", "ConfigError", "DeviceTreeError", "ElfError", "PluginError", "KernelPanic", "Platform", "PoisonedRead", "RasplatError",
-    "RunError", "__version__",
+    "BusError", "ConfigError", "DeviceTreeError", "ElfError", "KernelPanic", "Platform", "PluginError",
+    "PoisonedRead", "RasplatError", "RunError", "__version__",
 ]  # fmt: skip

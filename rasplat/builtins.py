@@ -18,11 +18,19 @@ def rasplat_register_backends(register: Any) -> None:
     register("dram-ecc", _dram_ecc)
 
 
+def _geometry_for(size: int) -> Any:
+    """A single-DIMM geometry (16 banks x 1024 columns of 8 bytes per row) with enough rows for size."""
+    from .memory.dram_ecc import DramGeometry
+
+    per_row = 16 * 1024 * 8
+    return DramGeometry(rows=max(1, -(-size // per_row)))
+
+
 def _dram_ecc(ctx: Any, node: Any, base: int, size: int) -> Any:
     """ECC DRAM. Properties: rasplat,ecc-codec, rasplat,channels / dimms-per-channel / ranks / banks / rows /
     columns / interleave (geometry), rasplat,dimm-labels, rasplat,scrub-cycle-s (patrol scrub, off if absent)."""
-    from .memory.dram_ecc import DramEcc, DramGeometry
     from .errors import ConfigError
+    from .memory.dram_ecc import DramEcc, DramGeometry
 
     fields = {f: node.u32(f"rasplat,{f.replace('_', '-')}") for f in
               ("channels", "dimms_per_channel", "ranks", "banks", "rows", "columns", "interleave")
@@ -33,7 +41,7 @@ def _dram_ecc(ctx: Any, node: Any, base: int, size: int) -> Any:
     try:
         geometry = DramGeometry(**fields, labels=labels) if (fields or labels) else None
         return DramEcc(size, name=node.path, base=base, codec=node.string("rasplat,ecc-codec", "hsiao-72-64"),
-                       geometry=geometry if geometry is not None else DramGeometry(rows=max(1, size >> 24)),
+                       geometry=geometry if geometry is not None else _geometry_for(size),
                        events=plat.events, clock=plat.clock, error_sink=plat.ras.sink(region),
                        scrub_cycle_s=node.u32("rasplat,scrub-cycle-s") if "rasplat,scrub-cycle-s" in node else None,
                        demand_ue_severity="UED")  # fmt: skip

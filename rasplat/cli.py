@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from . import __version__
 from .errors import KernelPanic, RasplatError
@@ -72,6 +73,17 @@ def describe_platform(plat: object) -> list[str]:
         out.append(line)
     if not d.get("imsics") and not d.get("aplics"):
         out.append("  (no AIA interrupt controllers)")
+    from .reri import ReriBank
+
+    logged = {}
+    for region, (bank, record) in plat.ras.banks.items():  # type: ignore[attr-defined]
+        logged.setdefault(bank.name, []).append(f"{region} (record {record})")
+    for name, bank in plat.devices.items():  # type: ignore[attr-defined]
+        if isinstance(bank, ReriBank):
+            routes = ", ".join(f"{sig} -> {'APLIC source' if how == 'aplic' else 'local interrupt'} {n}"
+                               for sig, (how, n) in sorted(bank.routes.items())) or "no signals routed"
+            out.append(f"  RERI  {name}: {bank.n_records} records; {routes}; logs {', '.join(logged.get(name, ['-']))}")
+    out.append(f"  RAS delivery: {plat.ras_delivery}")  # type: ignore[attr-defined]
     unknown = d.get("unknown", {})
     if unknown:
         out += ["", "skipped (no model for these compatibles):"]
@@ -99,6 +111,43 @@ def _cmd_plugins(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_verify_copy(args: argparse.Namespace) -> int:
+    from .campaign import make_executor
+    from .verify import Routine, RoutineInfo, Sweep, parse_ints, report_lines, rig_for, verify, write_html
+
+    if args.elf and not args.symbol:
+        raise RasplatError("verify-copy: --elf needs --symbol NAME (the routine to verify)")
+    sides = ("src", "dst") if args.side == "both" else (args.side,)
+    sweep = Sweep(
+        routine=Routine(args.symbol or "__memcpy_mc", args.elf),
+        lengths=tuple(parse_ints(args.lengths, "--lengths")),
+        src_aligns=tuple(parse_ints(args.src_align, "--src-align")),
+        dst_aligns=tuple(parse_ints(args.dst_align, "--dst-align")),
+        sides=sides, fault_step=args.fault_step, brute=args.brute_force,
+        platform=args.devicetree or "default", maps=bool(args.html),
+    )  # fmt: skip
+    with make_executor(args.workers, args.dask) as handle:
+        summary = verify(sweep, handle, progress=not args.no_progress)
+    info = RoutineInfo.of(rig_for(sweep.routine, max(sweep.lengths), sweep.platform))
+    print("\n".join(report_lines(summary, info)))
+    if args.html:
+        path, plots = write_html(summary, args.html, info)
+        note = "" if plots else " (tables only: matplotlib is not installed; pip install 'rasplat[report]')"
+        print(f"report: {path}{note}")
+    return 0 if summary.safe else 1
+
+
+def _cmd_campaign(args: argparse.Namespace) -> int:
+    from .campaign import load_spec, make_executor, run_campaign, summary_lines
+
+    spec = load_spec(args.spec)
+    results = args.results or str(Path(args.spec).with_suffix(".results.msgpack"))
+    with make_executor(args.workers, args.dask) as handle:
+        result = run_campaign(spec, results, handle, progress=not args.no_progress)
+    print("\n".join(summary_lines(result)))
+    return 0
+
+
 def _field(key: str, value: object) -> str:
     is_number = isinstance(value, int) and not isinstance(value, bool)
     return f"{key}={value:#x}" if is_number else f"{key}={value}"
@@ -123,6 +172,28 @@ def build_parser() -> argparse.ArgumentParser:
         cmd.set_defaults(func=_cmd_dt)
     plugins = sub.add_parser("plugins", help="list the plugins loaded, the hooks each implements, and failures")
     plugins.set_defaults(func=_cmd_plugins)
+    verify = sub.add_parser("verify-copy", help="run a copy routine against every fault position and classify "
+                            "how it keeps the 'bytes not copied' contract (exit 1 on any unsafe case)")  # fmt: skip
+    verify.add_argument("--symbol", help="routine to verify (default __memcpy_mc; e.g. __memcpy_mc_exact)")
+    verify.add_argument("--elf", help="an RV64 ELF holding --symbol, loaded like a kernel module")
+    verify.add_argument("--lengths", default="1..1200", help="copy lengths, e.g. 1..64,4096 (default 1..1200)")
+    verify.add_argument("--src-align", default="0", help="source offsets from an aligned base (default 0)")
+    verify.add_argument("--dst-align", default="0..7", help="destination offsets from an aligned base (default 0..7)")
+    side_help = "fault the source loads (hardware error) or the destination stores (access fault)"
+    verify.add_argument("--side", choices=("src", "dst", "both"), default="src", help=side_help)
+    verify.add_argument("--fault-step", type=int, default=1, help="fault every K-th byte offset (default 1: all)")
+    verify.add_argument("--brute-force", action="store_true", help="run every case from the start (no pruning)")
+    verify.add_argument("--html", metavar="DIR", help="write an HTML report with plots to DIR")
+    verify.add_argument("--devicetree", metavar="FILE", help="platform to run on (default: the embedded one)")
+    campaign = sub.add_parser("campaign", help="run a fault campaign from a TOML spec (resumes its results file)")
+    campaign.add_argument("spec", help="campaign spec (.toml)")
+    campaign.add_argument("--results", metavar="FILE", help="results file (default: SPEC with .results.msgpack)")
+    for cmd in (verify, campaign):
+        cmd.add_argument("--workers", type=int, help="local worker processes (default: the CPU count)")
+        cmd.add_argument("--dask", metavar="ADDRESS", help="run on a Dask cluster, e.g. tcp://host:8786")
+        cmd.add_argument("--no-progress", action="store_true", help="no progress bar")
+    verify.set_defaults(func=_cmd_verify_copy)
+    campaign.set_defaults(func=_cmd_campaign)
     return parser
 
 

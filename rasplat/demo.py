@@ -37,6 +37,15 @@ def _describe(plat: Platform, e: dict) -> str:
         return f"die(): {e['message']} at {e['symbol']}"
     if k == "copy_mc":
         return f"copy_mc_to_kernel(dst={e['dst']:#x}, src={e['src']:#x}, n={e['n']}) = {e['ret']}"
+    if k == "reri.log":
+        signals = ", ".join(e["signals"]) or "none"
+        return f"RERI {e['bank']} record {e['record']}: {e['severity']} ec={e['ec']} addr={e['addr_info']:#x} " \
+               f"({e['outcome']}; signal {signals})"
+    if k == "irq":
+        identity = f", identity {e['identity']}" if "identity" in e else ""
+        return f"{e['level']}-mode takes interrupt {e['cause']}{identity}"
+    if k == "reri_event":
+        return f"RAS handler logs reri_event: {e['severity']} ec={e['ec']} at {e['addr_info']:#x} ({e['reader']})"
     if k == "policy":
         return f"recovery policy {e['selected']!r}: {e['action']} the error to the caller"
     if k == "mf.queue":
@@ -46,7 +55,7 @@ def _describe(plat: Platform, e: dict) -> str:
 
 def _timeline(plat: Platform, out: Callable[[str], None]) -> None:
     for e in plat.events:
-        if e["kind"] in ("elf.load", "boot"):
+        if e["kind"] in ("elf.load", "boot", "ras.setup"):
             continue
         out(f"    t={e['t']:>6}  {e['kind']:<15} {_describe(plat, e)}")
 

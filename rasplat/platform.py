@@ -49,6 +49,7 @@ class Platform:
                 self.events.subscribe(observer)
         self.arch_copy_mc = arch_copy_mc
         self.timebase_hz = 1_000_000_000  # /cpus timebase-frequency
+        self.ras_delivery = "kernel-first"  # or "firmware-first" (device tree: /rasplat rasplat,ras-delivery)
         self.policy = "linux"  # the recovery policy the kernel model asks plugins for (device tree: rasplat,policy)
         self.devices: dict[str, Any] = {}  # devices built from the device tree, by node path
         self.aplic_root: Any = None  # the root APLIC domain, when the platform has an APLIC

@@ -75,7 +75,9 @@ def test_bad_injections_name_what_was_wrong() -> None:
     plat = rasplat.Platform.default()
     with pytest.raises(rasplat.ConfigError, match="0x10000000 is not in a memory backend"):
         plat.inject("poison", addr=0x1000_0000)
-    with pytest.raises(rasplat.ConfigError, match="cannot inject 'bitflip'"):
+    with pytest.raises(rasplat.ConfigError, match="cannot inject 'ecc-storm'"):
+        plat.inject("ecc-storm", addr=0x8800_0000)
+    with pytest.raises(rasplat.ConfigError, match="'bitflip' needs at least one of bits"):
         plat.inject("bitflip", addr=0x8800_0000)
     with pytest.raises(rasplat.ConfigError, match="takes no parameters"):
         plat.inject("poison", addr=0x8800_0000, bits=[1])

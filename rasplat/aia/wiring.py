@@ -111,6 +111,7 @@ def build_reri_bank(ctx: BuildContext, node: Any) -> ReriBank:
     records = node.u32("rasplat,records", 1)
     (base, size), *_ = node.reg()
     routes: dict[str, Any] = {}
+    described: dict[str, tuple] = {}
     if "interrupts-extended" in node:
         from ..devicetree.build import interrupt_targets
 
@@ -123,12 +124,14 @@ def build_reri_bank(ctx: BuildContext, node: Any) -> ReriBank:
             if kind is None:
                 raise node.error("interrupt-names", f"{name!r} is not ras-high, ras-low or ras-platform")
             routes[kind] = _route(ctx, node, target, spec)
+            described[kind] = ("aplic", spec[0]) if "riscv,aplic" in target.compatible else ("local", spec[0])
     bank = ReriBank(node.path, records, clock=plat.clock, events=plat.events, source_type="memory",
                     on_level=lambda kind, level: routes[kind](level) if kind in routes else None)  # fmt: skip
     for record in range(records):  # boot firmware enables the records and picks the signals per severity
         bank.set_control(record, enable=True, ces=node.string("rasplat,ce-signal", "low"),
                          ueds=node.string("rasplat,ued-signal", "low"),
                          uecs=node.string("rasplat,uec-signal", "high"))  # fmt: skip
+    bank.routes = described  # for the drivers: where each signal goes
     ctx.map_mmio(node, base, max(size, ReriBank.SIZE), bank)
     plat.devices[node.path] = bank
     return bank

@@ -245,6 +245,10 @@ def _build_rasplat_node(ctx: BuildContext) -> None:
     plat = ctx.platform
     if "rasplat,policy" in node:
         plat.policy = node.string("rasplat,policy")
+    if "rasplat,ras-delivery" in node:
+        plat.ras_delivery = node.string("rasplat,ras-delivery")
+        if plat.ras_delivery not in ("kernel-first", "firmware-first"):
+            raise node.error("rasplat,ras-delivery", f"{plat.ras_delivery!r} is not kernel-first or firmware-first")
     sources = node.child("error-sources")
     for src in sources.children if sources else []:
         kind = src.string("rasplat,source")

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..bus import AccessFault, Bus, HardwareError
+from ..errors import RasplatError
 from .csr import MPP, MPP_SHIFT, MPRV, MXR, SUM, TSR, TVM, TW, CSRFile, IllegalCSR, M, S, U
 from .decode import Insn, decode, disassemble
 from .exec.interp import SB, Sync, div, divu, rem, remu, translate
@@ -371,6 +372,20 @@ class Hart:
             self.sfence_vma(self.x[i.rs1] if i.rs1 else None)
             return nxt
         raise AssertionError(f"unhandled system instruction {n}")
+
+    def csr_rw(self, num: int, value: int) -> int:
+        """What `csrrw rd, num, rs` does at the current privilege, for host models (a driver claiming through
+        stopei). Raises RasplatError where the instruction would take an illegal-instruction trap."""
+        try:
+            self.csr.check(num, self.priv, True)
+            if num in TOPEI:
+                return self.imsic.file(TOPEI[num]).claim_topei()
+            old = self.csr.read(num)
+            self.csr.write(num, value)
+        except IllegalCSR:
+            mode = PRIV_NAMES[self.priv]
+            raise RasplatError(f"hart {self.hartid}: csrrw of CSR {num:#x} is illegal in {mode}-mode") from None
+        return old
 
     def _csr_op(self, i: Insn, nxt: int) -> int:
         n, num, rd = i.name, i.imm, i.rd

@@ -12,11 +12,13 @@ from importlib import resources
 from typing import TYPE_CHECKING
 
 from ..errors import ConfigError, KernelPanic, RunError
-from ..hart.csr import SPP, S
+from ..hart.csr import SIE, SPP, S
 from ..hart.decode import REG_NAMES
-from ..hart.trap import INTERRUPT, cause_name, mret, sret
+from ..hart.trap import INTERRUPT, cause_name, pending_interrupt, sret
 from . import copy_mc
 from .extable import ExceptionTable, ExtableBug, fixup_exception
+from .firmware import EID_SSE, LOCAL_HIGH_PRIO_RAS, LOCAL_LOW_PRIO_RAS, SSE_COMPLETE, SSE_ENABLE, SSE_REGISTER, Firmware
+from .irq import Irq
 
 if TYPE_CHECKING:
     from ..elf import Image
@@ -30,7 +32,10 @@ STACK_TOP = 0x8100_0000  # top of the kernel-model area (the first 16 MiB of DRA
 # ecall from U, page faults, and hardware errors (cause 19).
 MEDELEG = sum(1 << c for c in (0, 1, 2, 3, 4, 5, 6, 7, 8, 12, 13, 15, 19))
 MIDELEG = (1 << 1) | (1 << 5) | (1 << 9)  # supervisor software, timer and external interrupts
-SBI_ERR_NOT_SUPPORTED = -2
+KTEXT = 0x80F0_0000  # kernel-model text the model writes at boot (below the kernel stacks)
+SBI_STUB, SSE_COMPLETE_STUB, SSE_ENTRY = KTEXT, KTEXT + 8, KTEXT + 0x40
+KSTACK = 16 << 10
+ECALL, RET = 0x00000073, 0x00008067
 # die() messages of arch/riscv/kernel/traps.c, by cause
 OOPS_MESSAGES = {
     0: "Oops - instruction address misaligned", 1: "Oops - instruction access fault",
@@ -56,6 +61,9 @@ class Kernel:
         self.images: list[Image] = [self.firmware]
         self.booted = False
         self._result: int | None = None
+        self._depth = 0  # nested calls (a trap handler calling firmware code) get their own stack frames
+        self.irq = Irq(self)
+        self.sbi = Firmware(self)
 
     # --- boot and calls ------------------------------------------------------------------------------------
     def boot(self) -> None:
@@ -71,8 +79,27 @@ class Kernel:
         h.hooks[fw.symbol("rasplat_strap_vector")] = self._supervisor_trap
         h.hooks[fw.symbol("rasplat_mtrap_vector")] = self._machine_trap
         h.hooks[fw.symbol("rasplat_call_return")] = self._returned
+        # a page of kernel text the model writes itself: SBI call stubs and the SSE entry point
+        stubs = b"".join(i.to_bytes(4, "little") for i in (ECALL, RET, ECALL))  # sbi_call: ecall; ret / complete
+        self.plat.bus.write(KTEXT, stubs)
+        h.hooks[SSE_ENTRY] = self._sse_entry
         self.booted = True
-        self.plat.events.emit("boot", hart=h.hartid, medeleg=MEDELEG, mideleg=MIDELEG)
+        delivery = self.plat.ras_delivery
+        self.plat.events.emit("boot", hart=h.hartid, medeleg=MEDELEG, mideleg=MIDELEG, ras=delivery)
+        self.irq.setup(h, delivery)
+        if delivery == "firmware-first":
+            for event_id in (LOCAL_HIGH_PRIO_RAS, LOCAL_LOW_PRIO_RAS):
+                for fid, args in ((SSE_REGISTER, (event_id, SSE_ENTRY, event_id)), (SSE_ENABLE, (event_id,))):
+                    error, _ = self.sbi_call(EID_SSE, fid, *args)
+                    if error:
+                        raise ConfigError(f"kernel: SBI SSE fid {fid} for event {event_id:#x} failed ({error})")
+
+    def sbi_call(self, eid: int, fid: int, *args: int) -> tuple[int, int]:
+        """An SBI call made the way Linux makes it: `ecall` from S-mode with a7 = EID, a6 = FID. → (error, value)"""
+        regs = [*args, *[0] * (6 - len(args))][:6]
+        error = self.call(SBI_STUB, *regs, fid, eid)
+        value = self.hart.x[11]
+        return error - (1 << 64) if error >> 63 else error, value
 
     def resolve(self, fn: str | int) -> int:
         if isinstance(fn, int):
@@ -99,11 +126,19 @@ class Kernel:
         for i, value in enumerate(args):
             h.x[10 + i] = value & M64
         h.x[1] = self.firmware.symbol("rasplat_call_return")
-        h.x[2] = STACK_TOP
+        h.x[2] = STACK_TOP - self._depth * KSTACK
         h.pc = addr
         h.set_privilege(S)
+        h.csr.mstatus |= SIE  # kernel code runs with interrupts enabled
         self._result = None
-        retired, stopped = h.run(max_steps)
+        self._depth += 1
+        try:
+            retired, stopped = h.run(max_steps)
+            # an interrupt that became pending at the very end is still taken before the call is over
+            while stopped and pending_interrupt(h) is not None:
+                retired, stopped = h.run(max_steps)
+        finally:
+            self._depth -= 1
         if not stopped or self._result is None:
             raise RunError(
                 f"kernel.call({fn!r}) did not return within {max_steps} instructions "
@@ -120,7 +155,9 @@ class Kernel:
         csr = hart.csr
         cause = csr.scause
         if cause & INTERRUPT:
-            self.die(hart, f"unexpected {cause_name(cause)} (no handler registered)")
+            self.irq.supervisor(hart, cause & ~INTERRUPT)
+            sret(hart)
+            return False
         if not csr.mstatus & SPP:
             self.die(hart, f"{cause_name(cause)} from U-mode: the kernel model has no user tasks yet")
         if cause == 3:
@@ -137,18 +174,19 @@ class Kernel:
         sret(hart)
         return False
 
-    # --- M-mode: a minimal SBI firmware ------------------------------------------------------------------------
+    # --- M-mode: the firmware model (SBI, firmware-first RAS) ------------------------------------------------
     def _machine_trap(self, hart: Hart) -> bool:
-        csr = hart.csr
-        if csr.mcause == 9:  # ecall from S: an SBI call. No extension is implemented yet.
-            self.plat.events.emit("sbi", hart=hart.hartid, eid=hart.x[17], fid=hart.x[16], error="not supported")
-            hart.x[10] = SBI_ERR_NOT_SUPPORTED & M64
-            hart.x[11] = 0
-            csr.mepc = csr.mepc + 4
-            mret(hart)
-            return False
-        self.die(hart, f"firmware: unhandled M-mode trap: {cause_name(csr.mcause)}", machine=True)
-        return False  # unreachable: die raises
+        return self.sbi.trap(hart)
+
+    def _sse_entry(self, hart: Hart) -> bool:
+        """The kernel's SSE RAS handler (what GHES does on an SSE notification): log what the firmware read,
+        then `sbi_sse_complete`, which resumes the interrupted context."""
+        records, self.sbi.error_status = self.sbi.error_status, []
+        for record in records:
+            self.plat.events.emit("reri_event", **{**record, "reader": "kernel (SSE)"})
+        hart.x[17], hart.x[16] = EID_SSE, SSE_COMPLETE
+        hart.pc = SSE_COMPLETE_STUB
+        return False
 
     # --- recovery policy -------------------------------------------------------------------------------------
     def decide(self, failure: dict) -> dict:
