@@ -60,7 +60,15 @@ def rasplat_register_devices(register: Any) -> None:
 
 @hookimpl(trylast=True)
 def rasplat_recovery_policy(platform: Any, failure: dict) -> dict | None:
-    """What Linux does: hand the error back to the caller, which reacts in its own way."""
+    """The built-in policies. `linux` (the default) does what Linux does: hand the error back to the caller,
+    which reacts in its own way. `panic` stops the system on any failed copy (vm.memory_failure_recovery = 0
+    taken to its end); `isolate` takes the source page offline at once, even where memory_failure() is a stub
+    (what a vendor kernel with its own page retirement does)."""
+    policy = failure.get("policy", "linux")
+    if policy == "panic":
+        return {"action": "panic", "policy": "panic", "reason": f"{failure.get('caller')}: failed copy"}
+    if policy == "isolate":
+        return {"action": "isolate", "policy": "isolate"}
     return {"action": "propagate", "policy": "linux"}
 
 

@@ -17,11 +17,36 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from .platform import Platform
+    from .scenarios import SCENARIOS, run_scenario
+
+    if args.list or not args.target:
+        for s in SCENARIOS.values():
+            print(f"{s.name:<16} {s.caller:<28} {s.about}")
+        return 0
+    if args.target.endswith(".elf"):
+        return _run_elf(args)
+    plat = Platform.from_devicetree(args.devicetree) if args.devicetree else Platform.default()
+    if args.policy:
+        plat.policy = args.policy
+    if args.memory_failure:
+        plat.memory_failure = args.memory_failure
+    outcome = run_scenario(args.target, plat)
+    from .demo import describe_event
+
+    for e in plat.events:
+        if e["kind"] not in ("elf.load", "boot", "ras.setup"):
+            print(f"  t={e['t']:>8}  {e['kind']:<15} {describe_event(plat, e)}")
+    print(f"outcome: {outcome}")
+    return 0
+
+
+def _run_elf(args: argparse.Namespace) -> int:
     from .hart.trap import PRIV_NAMES
     from .platform import Platform
 
-    plat = Platform.default()
-    image = plat.load_elf(args.elf)
+    plat = Platform.from_devicetree(args.devicetree) if args.devicetree else Platform.default()
+    image = plat.load_elf(args.target)
     hart = plat.harts[0]
     hart.pc = image.entry
     ran = plat.run(args.max_steps)
@@ -159,9 +184,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="copy a page with one poisoned line, without and with copy_mc")
     demo.set_defaults(func=_cmd_demo)
-    run = sub.add_parser("run", help="load a linked RV64 ELF on the default platform and run it from its entry")
-    run.add_argument("elf", help="path to the ELF file")
-    run.add_argument("--max-steps", type=int, default=10_000_000, help="instruction budget (default 10M)")
+    run = sub.add_parser("run", help="run a scenario (a caller of copy_mc with a poisoned page) or an ELF file")
+    run.add_argument("target", nargs="?", help="scenario name (see --list) or a linked RV64 ELF file")
+    run.add_argument("--list", action="store_true", help="list the scenarios")
+    run.add_argument("--devicetree", help="platform device tree (.dts/.dtb); default: the embedded platform")
+    run.add_argument("--policy", help="recovery policy to ask the plugins for (default: linux)")
+    run.add_argument("--memory-failure", choices=("riscv-today", "supported"),
+                     help="RISC-V today (memory_failure_queue is a stub) or a platform with memory_failure")
+    run.add_argument("--max-steps", type=int, default=10_000_000, help="instruction budget for an ELF (10M)")
     run.set_defaults(func=_cmd_run)
     dt = sub.add_parser("dt", help="device trees: check one, or show the platform it builds")
     dt_sub = dt.add_subparsers(dest="dt_command", required=True)

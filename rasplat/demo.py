@@ -22,8 +22,10 @@ def _setup(arch_copy_mc: bool) -> Platform:
     return plat
 
 
-def _describe(plat: Platform, e: dict) -> str:
-    sym = plat.kernel.symbolize
+def describe_event(plat: Platform, e: dict) -> str:
+    def sym(addr: int) -> str:
+        return plat.kernel.symbolize(addr) or f"{addr:#x}"
+
     k = e["kind"]
     if k == "inject":
         return f"{e['error']} injected: line {e['line']:#x} ({e['region']})"
@@ -34,7 +36,7 @@ def _describe(plat: Platform, e: dict) -> str:
     if k == "fixup":
         return f"fixup_exception: {e['type']} entry, sepc {sym(e['epc'])} -> {sym(e['fixup'])}"
     if k == "panic":
-        return f"die(): {e['message']} at {e['symbol']}"
+        return f"die(): {e['message']}" + (f" at {e['symbol']}" if e.get("symbol") else "")
     if k == "copy_mc":
         return f"copy_mc_to_kernel(dst={e['dst']:#x}, src={e['src']:#x}, n={e['n']}) = {e['ret']}"
     if k == "reri.log":
@@ -47,17 +49,29 @@ def _describe(plat: Platform, e: dict) -> str:
     if k == "reri_event":
         return f"RAS handler logs reri_event: {e['severity']} ec={e['ec']} at {e['addr_info']:#x} ({e['reader']})"
     if k == "policy":
-        return f"recovery policy {e['selected']!r}: {e['action']} the error to the caller"
+        what = {"propagate": "hand the error back to the caller", "retry": f"retry from {e.get('src', 0):#x}",
+                "isolate": "take the page offline", "panic": "panic"}.get(e["action"], e["action"])
+        return f"recovery policy {e['selected']!r} for {e['caller']}: {what}"
     if k == "mf.queue":
-        return f"memory_failure_queue(pfn={e['pfn']:#x}, 0): {e['reason']}"
-    return k
+        what = e["reason"] if not e["queued"] else "queued for memory_failure()"
+        return f"memory_failure_queue(pfn={e['pfn']:#x}, 0): {what}"
+    if k == "signal":
+        return f"pid {e['pid']} ({e['comm']}) gets signal {e['signo']} code {e['code']} addr " + (
+            f"{e['addr']:#x}" if e["addr"] is not None else "-") + f": {e['reason']}"
+    if k == "caller":
+        return ", ".join(f"{key}={value:#x}" if isinstance(value, int) and key in ("va", "src") else f"{key}={value}"
+                         for key, value in e.items() if key not in ("t", "kind"))
+    if k == "mf.result":
+        return f"memory_failure(pfn {e['pfn']:#x}): {e['page_type']}: {e['action_result']}"
+    fields = ", ".join(f"{key}={value}" for key, value in e.items() if key not in ("t", "kind"))
+    return fields
 
 
 def _timeline(plat: Platform, out: Callable[[str], None]) -> None:
     for e in plat.events:
         if e["kind"] in ("elf.load", "boot", "ras.setup"):
             continue
-        out(f"    t={e['t']:>6}  {e['kind']:<15} {_describe(plat, e)}")
+        out(f"    t={e['t']:>6}  {e['kind']:<15} {describe_event(plat, e)}")
 
 
 def _written_prefix(plat: Platform) -> int:

@@ -33,6 +33,15 @@ class Image:
     weak: set[str] = field(default_factory=set)
     extable: list[ExtableEntry] = field(default_factory=list)  # sorted by insn
     segments: list[tuple[int, int]] = field(default_factory=list)  # (vaddr, memsz)
+    contents: dict[int, bytes] = field(default_factory=dict, repr=False)  # vaddr -> file bytes of the segment
+
+    def data(self, vaddr: int, size: int) -> bytes:
+        """The initialised bytes of [vaddr, vaddr+size) (zeros past a segment's file size, like .bss)."""
+        for start, memsz in self.segments:
+            if start <= vaddr and vaddr + size <= start + memsz:
+                blob = self.contents[start][vaddr - start : vaddr - start + size]
+                return blob + bytes(size - len(blob))
+        raise ElfError(f"{self.path}: [{vaddr:#x}, +{size:#x}) is not inside one PT_LOAD segment")
 
     def symbol(self, name: str) -> int:
         try:
@@ -74,7 +83,8 @@ def read_elf(data: bytes, path: str) -> tuple[Image, list[tuple[int, bytes, int]
             if off + filesz > len(data):
                 raise ElfError(f"{path}: PT_LOAD at {seg['p_vaddr']:#x} runs past the end of the file (truncated?)")
             loads.append((seg["p_vaddr"], data[off : off + filesz], memsz))
-        image = Image(path=path, entry=elf["e_entry"], segments=[(v, m) for v, _, m in loads])
+        image = Image(path=path, entry=elf["e_entry"], segments=[(v, m) for v, _, m in loads],
+                      contents={v: d for v, d, _ in loads})
         symtab = elf.get_section_by_name(".symtab")
         if symtab is not None:
             for sym in symtab.iter_symbols():

@@ -49,6 +49,9 @@ class Platform:
                 self.events.subscribe(observer)
         self.arch_copy_mc = arch_copy_mc
         self.timebase_hz = 1_000_000_000  # /cpus timebase-frequency
+        # "riscv-today": no ARCH_SUPPORTS_MEMORY_FAILURE (memory_failure_queue is an empty stub); "supported"
+        self.memory_failure = "riscv-today"
+        self.memory_failure_recovery = True  # vm.memory_failure_recovery
         self.ras_delivery = "kernel-first"  # or "firmware-first" (device tree: /rasplat rasplat,ras-delivery)
         self.policy = "linux"  # the recovery policy the kernel model asks plugins for (device tree: rasplat,policy)
         self.devices: dict[str, Any] = {}  # devices built from the device tree, by node path

@@ -245,6 +245,10 @@ def _build_rasplat_node(ctx: BuildContext) -> None:
     plat = ctx.platform
     if "rasplat,policy" in node:
         plat.policy = node.string("rasplat,policy")
+    if "rasplat,memory-failure" in node:
+        plat.memory_failure = node.string("rasplat,memory-failure")
+        if plat.memory_failure not in ("riscv-today", "supported"):
+            raise node.error("rasplat,memory-failure", f"{plat.memory_failure!r} is not riscv-today or supported")
     if "rasplat,ras-delivery" in node:
         plat.ras_delivery = node.string("rasplat,ras-delivery")
         if plat.ras_delivery not in ("kernel-first", "firmware-first"):

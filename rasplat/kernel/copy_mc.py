@@ -37,7 +37,7 @@ def copy_mc_highpage(kernel: Kernel, to: int, frm: int, caller: str = "copy_mc_h
     propagates it; a vendor policy may retry from a clean replica, and a successful retry returns 0."""
     ret = copy_mc_to_kernel(kernel, to, frm, PAGE_SIZE)
     if ret:
-        memory_failure_queue(kernel, frm >> PAGE_SHIFT, 0)
+        memory_failure_queue(kernel, frm >> PAGE_SHIFT, 0)  # the *source* pfn (a destination fault panics)
         decision = kernel.decide({"caller": caller, "src": frm, "dst": to, "n": PAGE_SIZE, "ret": ret,
                                   "pfn": frm >> PAGE_SHIFT})  # fmt: skip
         if decision["action"] == "retry":

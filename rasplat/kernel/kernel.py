@@ -11,6 +11,7 @@ from __future__ import annotations
 from importlib import resources
 from typing import TYPE_CHECKING
 
+from ..elf import load_file
 from ..errors import ConfigError, KernelPanic, RunError
 from ..hart.csr import SIE, SPP, S
 from ..hart.decode import REG_NAMES
@@ -19,6 +20,9 @@ from . import copy_mc
 from .extable import ExceptionTable, ExtableBug, fixup_exception
 from .firmware import EID_SSE, LOCAL_HIGH_PRIO_RAS, LOCAL_LOW_PRIO_RAS, SSE_COMPLETE, SSE_ENABLE, SSE_REGISTER, Firmware
 from .irq import Irq
+from .memory_failure import drain_queue
+from .mm import Mm
+from .tasks import Scheduler
 
 if TYPE_CHECKING:
     from ..elf import Image
@@ -32,6 +36,8 @@ STACK_TOP = 0x8100_0000  # top of the kernel-model area (the first 16 MiB of DRA
 # ecall from U, page faults, and hardware errors (cause 19).
 MEDELEG = sum(1 << c for c in (0, 1, 2, 3, 4, 5, 6, 7, 8, 12, 13, 15, 19))
 MIDELEG = (1 << 1) | (1 << 5) | (1 << 9)  # supervisor software, timer and external interrupts
+USER_ELF = "user.elf"
+POOL_OFFSET, POOL_SIZE = 16 << 20, 112 << 20  # tasks' pages: 0x8100_0000..0x8800_0000 on the default platform
 KTEXT = 0x80F0_0000  # kernel-model text the model writes at boot (below the kernel stacks)
 SBI_STUB, SSE_COMPLETE_STUB, SSE_ENTRY = KTEXT, KTEXT + 8, KTEXT + 0x40
 KSTACK = 16 << 10
@@ -64,6 +70,29 @@ class Kernel:
         self._depth = 0  # nested calls (a trap handler calling firmware code) get their own stack frames
         self.irq = Irq(self)
         self.sbi = Firmware(self)
+        self.scheduler = Scheduler(self)
+        self.mf_queue: list[tuple[int, int]] = []  # memory_failure_queue() work, drained by after_operation()
+        self._mm: Mm | None = None
+        self._user: Image | None = None
+
+    @property
+    def mm(self) -> Mm:
+        """The memory manager; its page pool is the DRAM between the kernel-model area and 0x8800_0000."""
+        if self._mm is None:
+            region = self.plat.memory_at(self.firmware.entry, "kernel page pool")
+            base = region.base + POOL_OFFSET
+            self._mm = Mm(self, (base, min(region.end, base + POOL_SIZE)))
+        return self._mm
+
+    def user_program(self) -> Image:
+        """rasplat/firmware/user.elf: the programs tasks run (linked at a user address, loaded into pages)."""
+        if self._user is None:
+            self._user, _ = load_file(resources.files("rasplat.firmware") / USER_ELF)
+        return self._user
+
+    def after_operation(self) -> list[dict]:
+        """Work the kernel defers to the end of an operation: the memory_failure() queue."""
+        return drain_queue(self)
 
     # --- boot and calls ------------------------------------------------------------------------------------
     def boot(self) -> None:
@@ -159,7 +188,7 @@ class Kernel:
             sret(hart)
             return False
         if not csr.mstatus & SPP:
-            self.die(hart, f"{cause_name(cause)} from U-mode: the kernel model has no user tasks yet")
+            return self.scheduler.user_trap(hart, cause)
         if cause == 3:
             self.die(hart, OOPS_MESSAGES[3])
         try:
@@ -198,9 +227,19 @@ class Kernel:
         self.plat.events.emit("policy", caller=failure.get("caller"), selected=failure["policy"], **decision)
         if decision["action"] == "panic":
             self.panic(f"recovery policy {decision.get('policy', failure['policy'])!r}: {decision.get('reason', '')}")
-        if decision["action"] not in ("propagate", "retry"):
+        if decision["action"] == "isolate" and "pfn" in failure:
+            self.isolate_page(failure["pfn"])
+        if decision["action"] not in ("propagate", "retry", "isolate"):
             raise ConfigError(f"recovery policy returned unknown action {decision['action']!r} for {failure}")
         return decision
+
+    def isolate_page(self, pfn: int) -> None:
+        """Take a frame out of use (HWPoison, never allocated again) without memory_failure()."""
+        page = self.mm.allocator.page(pfn)
+        if page is not None:
+            page.flags.add("hwpoison")
+        self.mm.allocator.isolated.add(pfn)
+        self.plat.events.emit("page.isolate", pfn=pfn)
 
     def panic(self, message: str) -> None:
         """panic() outside any trap: the event, then KernelPanic."""
