@@ -56,6 +56,8 @@ def rasplat_register_devices(register: Any) -> None:
     register("riscv,aplic", _aplic)
     register("pmem-region", _pmem_region)
     register("rasplat,reri-bank", _reri_bank)
+    register("rasplat,cxl-type3", _cxl_type3)
+    register("rasplat,cxl-region", _cxl_region)
 
 
 @hookimpl(trylast=True)
@@ -143,6 +145,18 @@ def _build_aia(ctx: Any) -> None:
     build_aia(ctx)
 
 
+def _cxl_type3(ctx: Any, node: Any) -> None:
+    from .memory.cxl.binding import cxl_type3
+
+    cxl_type3(ctx, node)
+
+
+def _cxl_region(ctx: Any, node: Any) -> None:
+    from .memory.cxl.binding import cxl_region
+
+    cxl_region(ctx, node)
+
+
 def _reri_bank(ctx: Any, node: Any) -> None:
     from .aia.wiring import build_reri_bank
 
@@ -150,8 +164,6 @@ def _reri_bank(ctx: Any, node: Any) -> None:
 
 
 def _pmem_region(ctx: Any, node: Any) -> None:
-    for i, (base, size) in enumerate(node.reg()):
-        ctx.map_memory(node, base, size, RAM(size, name=node.path), i)
-    ctx.platform.description.setdefault("pmem", []).append(
-        {"node": node.path, "reg": node.reg(), "volatile": "volatile" in node}
-    )
+    from .memory.pmem import pmem_region
+
+    pmem_region(ctx, node)

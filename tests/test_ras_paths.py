@@ -12,7 +12,7 @@ import rasplat
 ROOT = Path(__file__).parent.parent
 DEFAULT = ROOT / "devicetrees" / "default.dts"
 VIRT_AIA = ROOT / "devicetrees" / "virt-aia-ecc.dts"
-PROGRAM = Path(__file__).parent / "aia" / "reri_msi.elf"
+PROGRAM = Path(__file__).parent / "programs" / "reri_msi.elf"
 SRC, DST = 0x8800_0000, 0x8801_0000
 QUIET = {"elf.load", "boot", "inject", "ras.setup", "irq.route", "sbi"}
 
@@ -84,7 +84,7 @@ def test_machine_code_drives_imsic_aplic_and_reri() -> None:
     assert plat.events.of_kind("aplic.msi")[0]["addr"] == 0x2800_0000
 
 
-def test_committed_program_matches_its_source(tmp_path: Path) -> None:
+def test_committed_programs_match_their_sources(tmp_path: Path) -> None:
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("aia_build", PROGRAM.parent / "build.py")
@@ -92,7 +92,8 @@ def test_committed_program_matches_its_source(tmp_path: Path) -> None:
     spec.loader.exec_module(build)
     if not build.toolchain_available():
         pytest.skip("GNU RISC-V binutils (Debian binutils-riscv64-linux-gnu) not installed")
-    assert build.build(tmp_path / "p.elf").read_bytes() == PROGRAM.read_bytes()
+    for name in build.PROGRAMS:
+        assert build.build(name, tmp_path / "p.elf").read_bytes() == (PROGRAM.parent / f"{name}.elf").read_bytes()
 
 
 def test_corrected_errors_signal_low_priority(tmp_path: Path) -> None:

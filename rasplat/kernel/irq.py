@@ -63,6 +63,12 @@ class Irq:
                         self.handlers[(level, eiid)] = lambda _id, s=signal: self._ras_signal(s)
         self.plat.events.emit("ras.setup", delivery=delivery, banks=[b.name for b in self.banks()])
 
+    def route_wired(self, source: int, handler: Callable[[int], object]) -> int:
+        """request_irq for a device on a wired APLIC source: routed to the S-level IMSIC file of hart 0."""
+        eiid = self._route_aplic_source(self.kernel.hart, source, "S")
+        self.handlers[("S", eiid)] = handler
+        return eiid
+
     def _route_aplic_source(self, hart: Hart, source: int, level: str) -> int:
         """What Linux's APLIC-MSI driver (or the firmware, for M) does for one wired source: level-high mode,
         target = this hart + a fresh EIID, enabled; and the IMSIC file accepts that identity."""

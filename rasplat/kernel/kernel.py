@@ -17,6 +17,7 @@ from ..hart.csr import SIE, SPP, S
 from ..hart.decode import REG_NAMES
 from ..hart.trap import INTERRUPT, cause_name, pending_interrupt, sret
 from . import copy_mc
+from .cxl import probe_cxl
 from .extable import ExceptionTable, ExtableBug, fixup_exception
 from .firmware import EID_SSE, LOCAL_HIGH_PRIO_RAS, LOCAL_LOW_PRIO_RAS, SSE_COMPLETE, SSE_ENABLE, SSE_REGISTER, Firmware
 from .irq import Irq
@@ -116,12 +117,17 @@ class Kernel:
         delivery = self.plat.ras_delivery
         self.plat.events.emit("boot", hart=h.hartid, medeleg=MEDELEG, mideleg=MIDELEG, ras=delivery)
         self.irq.setup(h, delivery)
+        self.cxl = probe_cxl(self)
         if delivery == "firmware-first":
             for event_id in (LOCAL_HIGH_PRIO_RAS, LOCAL_LOW_PRIO_RAS):
                 for fid, args in ((SSE_REGISTER, (event_id, SSE_ENTRY, event_id)), (SSE_ENABLE, (event_id,))):
                     error, _ = self.sbi_call(EID_SSE, fid, *args)
                     if error:
                         raise ConfigError(f"kernel: SBI SSE fid {fid} for event {event_id:#x} failed ({error})")
+
+    def idle(self) -> None:
+        """Let the kernel take whatever interrupts are pending (as its idle loop would), then return."""
+        self.call(SBI_STUB + 4)  # the stub's `ret`: interrupts are enabled, so pending ones are taken first
 
     def sbi_call(self, eid: int, fid: int, *args: int) -> tuple[int, int]:
         """An SBI call made the way Linux makes it: `ecall` from S-mode with a7 = EID, a6 = FID. → (error, value)"""

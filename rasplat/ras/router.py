@@ -36,8 +36,9 @@ class RasRouter:
             if target is None:
                 return
             bank, record = target
-            bank.log(record, report["severity"], ec=report["ec"], addr=report.get("addr"), ait=report.get("ait", 1),
-                     tt=report.get("tt", 0), scrub=report.get("scrub", False), c=report["severity"] == "UEC",
+            severity = report["severity"].upper()
+            bank.log(record, severity, ec=report["ec"], addr=report.get("addr"), ait=report.get("ait", 1),
+                     tt=report.get("tt", 0), scrub=report.get("scrub", False), c=severity == "UEC",
                      info=report.get("syndrome", 0) or 0)  # fmt: skip
 
         return log

@@ -1,6 +1,8 @@
-"""Rebuild tests/aia/reri_msi.elf (the committed copy lets the tests run without a RISC-V toolchain).
+"""Rebuild the test programs in this folder (committed, so the tests run without a RISC-V toolchain).
 
-    python tests/aia/build.py
+    python tests/programs/build.py
+
+Each NAME.S becomes NAME.elf, linked with ../isa/link.ld (code at 0x88000000), deterministically.
 """
 
 from __future__ import annotations
@@ -12,19 +14,19 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SOURCE, ELF = HERE / "reri_msi.S", HERE / "reri_msi.elf"
 AS, LD = "riscv64-linux-gnu-as", "riscv64-linux-gnu-ld"
+PROGRAMS = ("reri_msi", "cxl_inject")
 
 
 def toolchain_available() -> bool:
     return bool(shutil.which(AS) and shutil.which(LD))
 
 
-def build(out: Path) -> Path:
-    """Assemble and link deterministically: relative names, no build id, a fixed object name."""
+def build(name: str, out: Path) -> Path:
+    """Assemble and link one program: relative names, no build id, a fixed object name."""
     with tempfile.TemporaryDirectory() as tmp:
-        obj = Path(tmp) / "reri_msi.o"
-        subprocess.run([AS, "-march=rv64imac_zicsr", "-mabi=lp64", "-o", str(obj), SOURCE.name], cwd=HERE, check=True)
+        obj = Path(tmp) / f"{name}.o"
+        subprocess.run([AS, "-march=rv64imac_zicsr", "-mabi=lp64", "-o", str(obj), f"{name}.S"], cwd=HERE, check=True)
         subprocess.run([LD, "-T", "../isa/link.ld", "--build-id=none", "-o", str(out), str(obj)], cwd=HERE, check=True)
     return out
 
@@ -32,4 +34,5 @@ def build(out: Path) -> Path:
 if __name__ == "__main__":
     if not toolchain_available():
         sys.exit(f"build.py: {AS}/{LD} not found (Debian package binutils-riscv64-linux-gnu)")
-    print(build(ELF))
+    for program in PROGRAMS:
+        print(build(program, HERE / f"{program}.elf"))
