@@ -60,6 +60,34 @@ def rasplat_register_devices(register: Any) -> None:
     register("rasplat,cxl-region", _cxl_region)
 
 
+@hookimpl
+def rasplat_event_observer(platform: Any) -> Any:
+    """rasdaemon's page isolation for corrected errors: per-page CE counts, threshold and decay, then a soft
+    or hard offline through the kernel model (/rasplat: rasplat,ce-action, rasplat,ce-threshold,
+    rasplat,ce-cycle-s; defaults soft, 50, 24 h). Built when the first CE arrives, from the settings then."""
+    state: dict[str, Any] = {}
+
+    def observe(event: dict) -> None:
+        if event["kind"] != "ecc.ce":
+            return
+        if "policy" not in state:
+            from .ras.ce_policy import CePolicy
+
+            kernel = platform.kernel
+            # soft_offline_page/hard_offline_page exist only with CONFIG_MEMORY_FAILURE: not on RISC-V today,
+            # where rasdaemon can only account
+            supported = platform.memory_failure == "supported"
+            state["policy"] = CePolicy(
+                platform.clock, kernel.soft_offline_page if supported else None,
+                kernel.hard_offline_page if supported else None, action=platform.ce_policy["action"],
+                threshold=platform.ce_policy["threshold"], cycle_s=platform.ce_policy["cycle_s"],
+                events=platform.events,
+            )  # fmt: skip
+        state["policy"].on_event(event)
+
+    return observe
+
+
 @hookimpl(trylast=True)
 def rasplat_recovery_policy(platform: Any, failure: dict) -> dict | None:
     """The built-in policies. `linux` (the default) does what Linux does: hand the error back to the caller,

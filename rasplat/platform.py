@@ -44,14 +44,12 @@ class Platform:
             hart.time_source = self.mtime
         self.plugins = plugins or Plugins()
         self.plugins.report_failures(self.events.emit)
-        for observer in self.plugins.hook.rasplat_event_observer(platform=self):
-            if observer is not None:
-                self.events.subscribe(observer)
         self.arch_copy_mc = arch_copy_mc
         self.timebase_hz = 1_000_000_000  # /cpus timebase-frequency
         # "riscv-today": no ARCH_SUPPORTS_MEMORY_FAILURE (memory_failure_queue is an empty stub); "supported"
         self.memory_failure = "riscv-today"
         self.memory_failure_recovery = True  # vm.memory_failure_recovery
+        self.ce_policy = {"action": "soft", "threshold": 50, "cycle_s": 24 * 3600}  # rasdaemon PAGE_CE_*
         self.ras_delivery = "kernel-first"  # or "firmware-first" (device tree: /rasplat rasplat,ras-delivery)
         self.policy = "linux"  # the recovery policy the kernel model asks plugins for (device tree: rasplat,policy)
         self.devices: dict[str, Any] = {}  # devices built from the device tree, by node path
@@ -60,6 +58,9 @@ class Platform:
         self.events.subscribe(self._forget_poisoned_code)
         self.description: dict[str, Any] = {}  # what the device tree described (cpus, AIA, ...), for `dt show`
         self._kernel: Kernel | None = None
+        for observer in self.plugins.hook.rasplat_event_observer(platform=self):
+            if observer is not None:
+                self.events.subscribe(observer)
 
     # --- construction ---------------------------------------------------------------------------------------
     @classmethod

@@ -47,7 +47,7 @@ def test_49_ces_do_nothing_the_50th_soft_offlines_the_page() -> None:
     page = p.record(ADDR)
     assert kernel.calls == [("soft", PFN)]
     assert (page.count, page.excess, page.state) == (0, 50, "offlined")
-    (event,) = events.of_kind("policy")
+    (event,) = events.of_kind("ce.policy")
     assert {k: event[k] for k in ("policy", "pfn", "addr", "action", "tried", "state")} == {
         "policy": "page-ce", "pfn": PFN, "addr": PFN << 12, "action": "soft", "tried": ["soft"], "state": "offlined"
     }  # fmt: skip
@@ -163,4 +163,4 @@ def test_fed_by_the_dram_backend_events() -> None:
     assert not kernel.calls
     mem.load(0x300C, 4)
     assert kernel.calls == [("soft", (0x8000_0000 + 0x3000) >> 12)]
-    assert events.of_kind("policy")[0]["state"] == "offlined"
+    assert events.of_kind("ce.policy")[0]["state"] == "offlined"

@@ -245,6 +245,10 @@ def _build_rasplat_node(ctx: BuildContext) -> None:
     plat = ctx.platform
     if "rasplat,policy" in node:
         plat.policy = node.string("rasplat,policy")
+    for prop, key in (("rasplat,ce-action", "action"), ("rasplat,ce-threshold", "threshold"),
+                      ("rasplat,ce-cycle-s", "cycle_s")):  # fmt: skip
+        if prop in node:
+            plat.ce_policy[key] = node.string(prop) if key == "action" else node.u32(prop)
     if "rasplat,memory-failure" in node:
         plat.memory_failure = node.string("rasplat,memory-failure")
         if plat.memory_failure not in ("riscv-today", "supported"):

@@ -239,6 +239,24 @@ class Kernel:
             raise ConfigError(f"recovery policy returned unknown action {decision['action']!r} for {failure}")
         return decision
 
+    def soft_offline_page(self, pfn: int) -> bool:
+        """soft_offline_page: move a still-readable page's contents elsewhere and retire the frame. False when
+        the copy fails (the page went bad meanwhile)."""
+        from .callers import migrate_folio
+
+        page = self.mm.allocator.page(pfn)
+        if page is not None and page.mappers:
+            if migrate_folio(self, page, reason="soft-offline"):
+                return False
+        self.isolate_page(pfn)
+        return True
+
+    def hard_offline_page(self, pfn: int) -> bool:
+        """hard_offline_page: memory_failure() on the frame, as rasdaemon's sysfs write does."""
+        from .memory_failure import RECOVERED, memory_failure
+
+        return memory_failure(self, pfn, 0)["action_result"] == RECOVERED
+
     def isolate_page(self, pfn: int) -> None:
         """Take a frame out of use (HWPoison, never allocated again) without memory_failure()."""
         page = self.mm.allocator.page(pfn)

@@ -153,7 +153,7 @@ class CePolicy:
             page.state = "offlined" if ok else "offline-failed"
         if self.events is not None:
             self.events.emit(
-                "policy", policy="page-ce", pfn=page.pfn, addr=page.pfn << PAGE_SHIFT, action=self.action,
+                "ce.policy", policy="page-ce", pfn=page.pfn, addr=page.pfn << PAGE_SHIFT, action=self.action,
                 excess=page.excess, tried=tried, state=page.state,
             )  # fmt: skip
 
