@@ -6,6 +6,7 @@ model that survives through the exception table — or panics, as Linux would.
 
 from .errors import (
     BusError,
+    CheckpointError,
     ConfigError,
     DeviceTreeError,
     ElfError,
@@ -19,6 +20,6 @@ from .platform import Platform
 
 __version__ = "0.1.0"
 __all__ = [
-    "BusError", "ConfigError", "DeviceTreeError", "ElfError", "KernelPanic", "Platform", "PluginError",
-    "PoisonedRead", "RasplatError", "RunError", "__version__",
+    "BusError", "CheckpointError", "ConfigError", "DeviceTreeError", "ElfError", "KernelPanic", "Platform",
+    "PluginError", "PoisonedRead", "RasplatError", "RunError", "__version__",
 ]  # fmt: skip

@@ -65,27 +65,52 @@ def rasplat_event_observer(platform: Any) -> Any:
     """rasdaemon's page isolation for corrected errors: per-page CE counts, threshold and decay, then a soft
     or hard offline through the kernel model (/rasplat: rasplat,ce-action, rasplat,ce-threshold,
     rasplat,ce-cycle-s; defaults soft, 50, 24 h). Built when the first CE arrives, from the settings then."""
-    state: dict[str, Any] = {}
+    return CeAccounting(platform)
 
-    def observe(event: dict) -> None:
+
+class CeAccounting:
+    """The observer behind `rasplat_event_observer`. Its per-page counts are state, so it has what every
+    stateful event observer needs to be checkpointed: `checkpoint_key`, `snapshot()` and `restore()`."""
+
+    checkpoint_key = "ce-accounting"
+
+    def __init__(self, platform: Any) -> None:
+        self.platform = platform
+        self.policy: Any = None  # a CePolicy, once the first CE arrived
+
+    def __call__(self, event: dict) -> None:
         if event["kind"] != "ecc.ce":
             return
-        if "policy" not in state:
-            from .ras.ce_policy import CePolicy
-
-            kernel = platform.kernel
+        if self.policy is None:
             # soft_offline_page/hard_offline_page exist only with CONFIG_MEMORY_FAILURE: not on RISC-V today,
             # where rasdaemon can only account
-            supported = platform.memory_failure == "supported"
-            state["policy"] = CePolicy(
-                platform.clock, kernel.soft_offline_page if supported else None,
-                kernel.hard_offline_page if supported else None, action=platform.ce_policy["action"],
-                threshold=platform.ce_policy["threshold"], cycle_s=platform.ce_policy["cycle_s"],
-                events=platform.events,
-            )  # fmt: skip
-        state["policy"].on_event(event)
+            self.policy = self._build(dict(self.platform.ce_policy), self.platform.memory_failure == "supported")
+        self.policy.on_event(event)
 
-    return observe
+    def _build(self, settings: dict, supported: bool) -> Any:
+        from .ras.ce_policy import CePolicy
+
+        kernel = self.platform.kernel
+        return CePolicy(
+            self.platform.clock, kernel.soft_offline_page if supported else None,
+            kernel.hard_offline_page if supported else None, action=settings["action"],
+            threshold=settings["threshold"], cycle_s=settings["cycle_s"], events=self.platform.events,
+        )  # fmt: skip
+
+    def snapshot(self) -> dict | None:
+        p = self.policy
+        if p is None:
+            return None
+        settings = {"action": p.configured_action, "threshold": p.threshold, "cycle_s": p.cycle_s}
+        pages = [[r.pfn, r.count, r.start, r.excess, r.state] for r in p.pages.values()]
+        return {"settings": settings, "supported": p.soft_offline is not None, "pages": pages}
+
+    def restore(self, state: dict | None) -> None:
+        from .ras.ce_policy import PageRecord
+
+        self.policy = None if state is None else self._build(state["settings"], state["supported"])
+        if self.policy is not None:
+            self.policy.pages = {pfn: PageRecord(pfn, *rest) for pfn, *rest in state["pages"]}
 
 
 @hookimpl(trylast=True)

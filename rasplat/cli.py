@@ -173,6 +173,52 @@ def _cmd_campaign(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_trace(args: argparse.Namespace) -> int:
+    from . import trace
+
+    recorded = trace.load(args.file)
+    if args.trace_command == "show":
+        from .timeline import trace_lines
+
+        for text in trace_lines(recorded, kinds=args.kind, platform=args.platform):
+            print(text)
+        return 0
+    if args.trace_command == "export":
+        from .export import export
+
+        path = export(recorded, args.format, args.output, platform=args.platform)
+        print(f"{args.format}: {path}")
+        return 0
+    from .replay import replay
+
+    def execute(inputs: dict[str, str], scratch: Path) -> int:
+        """The recorded command line again, reading the recorded input bytes and writing into scratch."""
+        again = build_parser().parse_args(recorded.recipe["argv"])  # type: ignore[index]
+        if not hasattr(again, "trace_inputs"):
+            raise RasplatError(f"{args.file}: `rasplat {again.command}` cannot be replayed (it takes no --trace)")
+        for dest, path in inputs.items():
+            setattr(again, dest, path)
+        for dest in again.trace_outputs:
+            if getattr(again, dest, None) is not None:
+                setattr(again, dest, str(scratch / dest))
+        again.trace = None
+        return again.func(again)
+
+    identical, lines = replay(recorded, execute)
+    print("\n".join(lines))
+    return 0 if identical else 1
+
+
+def _traceable(cmd: argparse.ArgumentParser, inputs: dict[str, str | None] | None = None,
+               outputs: tuple[str, ...] = ()) -> None:  # fmt: skip
+    """`--trace FILE` for a command that builds platforms. `inputs`: options naming input files, whose bytes
+    the trace keeps for replay (option -> suffix the value must have to be a file, or None); `outputs`:
+    options naming files or directories the command writes, which a replay points into a scratch directory."""
+    cmd.add_argument("--trace", metavar="FILE",
+                     help="record every event of every platform into FILE (rasplat trace show|export|replay)")
+    cmd.set_defaults(trace_inputs=inputs or {}, trace_outputs=outputs)
+
+
 def _field(key: str, value: object) -> str:
     is_number = isinstance(value, int) and not isinstance(value, bool)
     return f"{key}={value:#x}" if is_number else f"{key}={value}"
@@ -184,6 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="copy a page with one poisoned line, without and with copy_mc")
     demo.set_defaults(func=_cmd_demo)
+    _traceable(demo)
     run = sub.add_parser("run", help="run a scenario (a caller of copy_mc with a poisoned page) or an ELF file")
     run.add_argument("target", nargs="?", help="scenario name (see --list) or a linked RV64 ELF file")
     run.add_argument("--list", action="store_true", help="list the scenarios")
@@ -193,6 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="RISC-V today (memory_failure_queue is a stub) or a platform with memory_failure")
     run.add_argument("--max-steps", type=int, default=10_000_000, help="instruction budget for an ELF (10M)")
     run.set_defaults(func=_cmd_run)
+    _traceable(run, inputs={"devicetree": None, "target": ".elf"})
     dt = sub.add_parser("dt", help="device trees: check one, or show the platform it builds")
     dt_sub = dt.add_subparsers(dest="dt_command", required=True)
     for name, text in (("check", "report problems in a .dts/.dtb (exit 1 on error)"),
@@ -224,12 +272,30 @@ def build_parser() -> argparse.ArgumentParser:
         cmd.add_argument("--no-progress", action="store_true", help="no progress bar")
     verify.set_defaults(func=_cmd_verify_copy)
     campaign.set_defaults(func=_cmd_campaign)
+    tr = sub.add_parser("trace", help="event traces written with --trace: show, export, replay")
+    tr_sub = tr.add_subparsers(dest="trace_command", required=True)
+    show = tr_sub.add_parser("show", help="print the timeline: one line per event")
+    show.add_argument("--kind", action="append", metavar="PATTERN", help="only these kinds (e.g. trap, 'cxl*')")
+    export = tr_sub.add_parser("export", help="write Perfetto/Chrome JSON, VCD or a rasdaemon-layout sqlite file")
+    export.add_argument("--format", required=True, help="perfetto (trace-event JSON), vcd, rasdaemon (sqlite)")
+    export.add_argument("-o", "--output", required=True, metavar="OUT", help="file to write")
+    replay = tr_sub.add_parser("replay", help="re-run the recorded command; exit 1 at the first divergence")
+    for cmd in (show, export, replay):
+        cmd.add_argument("file", help="a trace written by --trace (or a failing test's artifact)")
+        cmd.set_defaults(func=_cmd_trace)
+    for cmd in (show, export):
+        cmd.add_argument("--platform", type=int, metavar="N", help="only platform N of the trace")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     args = build_parser().parse_args(argv)
     try:
+        if getattr(args, "trace", None):
+            from .replay import record
+
+            return record(args, argv)
         return args.func(args)
     except KernelPanic as e:
         print(f"rasplat: {e}", file=sys.stderr)

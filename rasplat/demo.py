@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from . import trace
 from .errors import KernelPanic
 from .kernel import format_oops
 from .kernel.copy_mc import EHWPOISON, copy_mc_user_highpage
 from .platform import Platform
+from .timeline import describe
 
 SRC, DST = 0x8800_0000, 0x8801_0000
 POISON_OFFSET = 0x840  # inside the 17th 128-byte block of the unrolled loop
@@ -16,6 +18,7 @@ PAGE = 4096
 
 def _setup(arch_copy_mc: bool) -> Platform:
     plat = Platform.default(arch_copy_mc=arch_copy_mc)
+    trace.label(plat, "[2] with the copy_mc patch" if arch_copy_mc else "[1] without the copy_mc patch")
     plat.bus.write(SRC, bytes((i * 7 + 3) & 0xFF for i in range(PAGE)))
     plat.bus.write(DST, b"\xee" * PAGE)
     plat.inject("poison", addr=SRC + POISON_OFFSET)
@@ -23,48 +26,7 @@ def _setup(arch_copy_mc: bool) -> Platform:
 
 
 def describe_event(plat: Platform, e: dict) -> str:
-    def sym(addr: int) -> str:
-        return plat.kernel.symbolize(addr) or f"{addr:#x}"
-
-    k = e["kind"]
-    if k == "inject":
-        return f"{e['error']} injected: line {e['line']:#x} ({e['region']})"
-    if k == "poison.consume":
-        return f"hart{e['hart']} {e['access']} of {e['size']} bytes at {e['addr']:#x} consumes poison ({sym(e['pc'])})"
-    if k == "trap":
-        return f"trap cause {e['cause']} ({e['name']}) {e['priv']}->{e['to']}: epc={sym(e['epc'])} tval={e['tval']:#x}"
-    if k == "fixup":
-        return f"fixup_exception: {e['type']} entry, sepc {sym(e['epc'])} -> {sym(e['fixup'])}"
-    if k == "panic":
-        return f"die(): {e['message']}" + (f" at {e['symbol']}" if e.get("symbol") else "")
-    if k == "copy_mc":
-        return f"copy_mc_to_kernel(dst={e['dst']:#x}, src={e['src']:#x}, n={e['n']}) = {e['ret']}"
-    if k == "reri.log":
-        signals = ", ".join(e["signals"]) or "none"
-        return f"RERI {e['bank']} record {e['record']}: {e['severity']} ec={e['ec']} addr={e['addr_info']:#x} " \
-               f"({e['outcome']}; signal {signals})"
-    if k == "irq":
-        identity = f", identity {e['identity']}" if "identity" in e else ""
-        return f"{e['level']}-mode takes interrupt {e['cause']}{identity}"
-    if k == "reri_event":
-        return f"RAS handler logs reri_event: {e['severity']} ec={e['ec']} at {e['addr_info']:#x} ({e['reader']})"
-    if k == "policy":
-        what = {"propagate": "hand the error back to the caller", "retry": f"retry from {e.get('src', 0):#x}",
-                "isolate": "take the page offline", "panic": "panic"}.get(e["action"], e["action"])
-        return f"recovery policy {e['selected']!r} for {e['caller']}: {what}"
-    if k == "mf.queue":
-        what = e["reason"] if not e["queued"] else "queued for memory_failure()"
-        return f"memory_failure_queue(pfn={e['pfn']:#x}, 0): {what}"
-    if k == "signal":
-        return f"pid {e['pid']} ({e['comm']}) gets signal {e['signo']} code {e['code']} addr " + (
-            f"{e['addr']:#x}" if e["addr"] is not None else "-") + f": {e['reason']}"
-    if k == "caller":
-        return ", ".join(f"{key}={value:#x}" if isinstance(value, int) and key in ("va", "src") else f"{key}={value}"
-                         for key, value in e.items() if key not in ("t", "kind"))
-    if k == "mf.result":
-        return f"memory_failure(pfn {e['pfn']:#x}): {e['page_type']}: {e['action_result']}"
-    fields = ", ".join(f"{key}={value}" for key, value in e.items() if key not in ("t", "kind"))
-    return fields
+    return describe(e, plat.kernel.symbolize)
 
 
 def _timeline(plat: Platform, out: Callable[[str], None]) -> None:
@@ -83,7 +45,9 @@ def _written_prefix(plat: Platform) -> int:
 
 
 def run_demo(out: Callable[[str], None] = print) -> int:
-    fw = Platform.default().kernel.firmware
+    probe = Platform.default()
+    trace.label(probe, "firmware probe (the banner's addresses)")
+    fw = probe.kernel.firmware
     out("rasplat demo: a 4 KiB page copy whose source holds one poisoned 64-byte line")
     out(
         f"platform: 1 RV64IMAC hart, 1 GiB DRAM at 0x80000000; firmware __memcpy at {fw.symbol('__memcpy'):#x}, "

@@ -32,6 +32,11 @@ class RunError(RasplatError):
     """A run did not finish as asked (for example a call that never returned within its step budget)."""
 
 
+class CheckpointError(RasplatError):
+    """A checkpoint cannot be written (state nothing could restore) or restored (corrupt, truncated, another
+    format or version, or a recipe that no longer builds). The message names the file."""
+
+
 class KernelPanic(RasplatError):
     """The modeled kernel died (die()/BUG()/panic()). `oops` holds the panic event."""
 

@@ -25,6 +25,10 @@ class EventLog:
         """Call `listener(event)` for every future event (traces, pytest fixtures, plugins)."""
         self._listeners.append(listener)
 
+    def restore(self, events: list[dict]) -> None:
+        """Replace the events so far (a restored checkpoint's); listeners are not told, they saw them once."""
+        self._events[:] = events
+
     def of_kind(self, *kinds: str) -> list[dict]:
         return [e for e in self._events if e["kind"] in kinds]
 

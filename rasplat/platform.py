@@ -4,12 +4,13 @@ the kernel model. Platforms are built from device trees; `Platform.default()` fr
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from . import trace
 from .bus import Bus, Region
 from .clock import Clock
 from .elf import Image, load_file, read_elf
@@ -38,6 +39,7 @@ class Platform:
         self.bus = Bus()
         self.harts: list[Hart] = []
         self.events = EventLog(clock=lambda: self.harts[0].retired if self.harts else 0)
+        trace.platform_created(self)  # an active trace Recorder (`--trace FILE`) records every event from here on
         self.harts = [Hart(i, self.bus, self.events, misaligned=misaligned) for i in hart_ids]
         self.clock = Clock(instret=lambda: self.harts[0].retired)
         for hart in self.harts:
@@ -57,6 +59,11 @@ class Platform:
         self.ras = RasRouter(self)  # which RERI bank logs the errors of which memory region
         self.events.subscribe(self._forget_poisoned_code)
         self.description: dict[str, Any] = {}  # what the device tree described (cpus, AIA, ...), for `dt show`
+        # The recipe a checkpoint stores: the tree this platform was built from and the regions it mapped.
+        self.devicetree: Any = None
+        self.built_regions: tuple[str, ...] = ()
+        # error sources the device tree schedules at a time: tag -> (when_ns, fire), re-armed by a restore
+        self.timed_injections: dict[str, tuple[int, Callable[[int], None]]] = {}
         self._kernel: Kernel | None = None
         for observer in self.plugins.hook.rasplat_event_observer(platform=self):
             if observer is not None:
@@ -72,16 +79,40 @@ class Platform:
 
     @classmethod
     def from_devicetree(
-        cls, source: str | os.PathLike | bytes | Any, *, arch_copy_mc: bool = True, misaligned: str = "emulate"
+        cls,
+        source: str | os.PathLike | bytes | Any,
+        *,
+        arch_copy_mc: bool = True,
+        misaligned: str = "emulate",
+        plugins: Plugins | None = None,
     ) -> Platform:
         """Build a platform from a `.dts` or `.dtb` (a path, or the file's bytes)."""
         from .devicetree.build import build, hart_ids, load_tree
         from .devicetree.tree import Tree
 
         tree = source if isinstance(source, Tree) else load_tree(source)
-        plat = cls(hart_ids=[h for h, _ in hart_ids(tree)], arch_copy_mc=arch_copy_mc, misaligned=misaligned)
+        plat = cls(hart_ids=[h for h, _ in hart_ids(tree)], arch_copy_mc=arch_copy_mc, misaligned=misaligned,
+                   plugins=plugins)  # fmt: skip
         build(tree, plat)
+        plat.devicetree = tree
+        plat.built_regions = tuple(r.name for r in plat.bus.regions)
         return plat
+
+    @classmethod
+    def restore(cls, path: str | os.PathLike, *, plugins: Plugins | None = None) -> Platform:
+        """A platform in the state `checkpoint(path)` saved: built again from the saved device tree, the kernel
+        model booted again if it had been, then every component's state applied and its timers re-armed.
+        Raises CheckpointError (one line, naming the file) for a corrupt, truncated or foreign file."""
+        from .checkpoint import load
+
+        return load(path, plugins=plugins)
+
+    def checkpoint(self, path: str | os.PathLike) -> Path:
+        """Save the whole state (memory, poison, ECC faults, devices, harts, kernel model, timers, events) to
+        path as msgpack, atomically. Continuing a restored platform gives what continuing this one would."""
+        from .checkpoint import save
+
+        return save(self, path)
 
     def mtime(self) -> int:
         """The platform timer in ticks of `timebase_hz` (what the `time` CSR reads)."""

@@ -366,8 +366,13 @@ class ReriBank:
         if count == 0 or self.clock is None:
             return  # writing 0 disables the counter; without a clock eid is read-only zero
         rec.eid_deadline = self.clock.now() + count * self.eid_tick_ns
+        self._eid_timer(record, rec)
+
+    def _eid_timer(self, record: int, rec: _Record) -> None:
+        assert self.clock is not None and rec.eid_deadline is not None
         generation = rec.eid_generation
-        self.clock.at(rec.eid_deadline, lambda _now: self._eid_expired(record, rec, generation))
+        self.clock.at(rec.eid_deadline, lambda _now: self._eid_expired(record, rec, generation),
+                      tag=f"{self.name}:eid{record}")  # fmt: skip
 
     def _eid_expired(self, record: int, rec: _Record, generation: int) -> None:
         if generation != rec.eid_generation:
@@ -386,6 +391,23 @@ class ReriBank:
                      rec.suppl_info if SIV.get(st) else None, rec.timestamp if TSV.get(st) else None,
                      fired)  # fmt: skip
         self._assert(record, rec, fired)
+
+    # --- checkpoints -----------------------------------------------------------------------------------------
+    def snapshot(self) -> dict:
+        """Every record's registers, its eid countdown (deadline and generation) and the signals it holds
+        asserted, and the bank's output levels (what the wired interrupt lines already saw)."""
+        records = [[r.control, r.status, r.addr_info, r.info, r.suppl_info, r.timestamp, r.eid_deadline,
+                    r.eid_generation, sorted(r.asserted)] for r in self._records]  # fmt: skip
+        return {"records": records, "levels": dict(self._levels)}
+
+    def restore(self, state: dict) -> None:
+        for i, (rec, saved) in enumerate(zip(self._records, state["records"], strict=True)):
+            (rec.control, rec.status, rec.addr_info, rec.info, rec.suppl_info, rec.timestamp, rec.eid_deadline,
+             rec.eid_generation, asserted) = saved  # fmt: skip
+            rec.asserted = set(asserted)
+            if rec.eid_deadline is not None and self.clock is not None:
+                self._eid_timer(i, rec)
+        self._levels.update(state["levels"])  # no on_level calls: the lines' receivers restore their own state
 
     # --- MMIO ----------------------------------------------------------------------------------------------
     def _control_value(self, rec: _Record) -> int:

@@ -98,7 +98,8 @@ def test_memcpy_is_byte_identical_to_open_coded(image: dict) -> None:
 
 def test_weak_aliases(image: dict) -> None:
     syms = image["symbols"]
-    for alias, target in (("memcpy", "__memcpy"), ("memcpy_mc", "__memcpy_mc")):
+    pairs = (("memcpy", "__memcpy"), ("memcpy_mc", "__memcpy_mc"), ("memcpy_mc_exact", "__memcpy_mc_exact"))
+    for alias, target in pairs:
         a, t = syms[alias], syms[target]
         assert (a["st_value"], a["st_size"]) == (t["st_value"], t["st_size"])
         assert a["st_info"]["bind"] == "STB_WEAK" and t["st_info"]["bind"] == "STB_GLOBAL"
@@ -123,6 +124,15 @@ def test_hooks(image: dict) -> None:
 
 # (c) __ex_table: one FIXUP entry per load of __memcpy_mc, all to label 6
 
+# Functions with __ex_table entries, and which of their accesses carry one.
+EXTABLE_FUNCS = {"__memcpy_mc": "loads", "__memcpy_mc_exact": "loads", "__asm_copy_to_user": "loads+stores"}
+
+
+def _entries_in(image: dict, name: str) -> list[tuple[int, int, int, int]]:
+    sym = image["symbols"][name]
+    lo, hi = sym["st_value"], sym["st_value"] + sym["st_size"]
+    return [e for e in _extable(image) if lo <= e[0] < hi]
+
 
 def test_extable_entries(image: dict) -> None:
     base, data = image["extable"]
@@ -130,38 +140,74 @@ def test_extable_entries(image: dict) -> None:
     assert len(data) % EXTABLE_ENTRY == 0
     assert syms["__start___ex_table"]["st_value"] == base
     assert syms["__stop___ex_table"]["st_value"] == base + len(data)
+    # every entry belongs to one of the functions above, and is a plain FIXUP into that function
+    entries = _extable(image)
+    assert sum(len(_entries_in(image, name)) for name in EXTABLE_FUNCS) == len(entries)
+    for name in EXTABLE_FUNCS:
+        sym = syms[name]
+        lo, hi = sym["st_value"], sym["st_value"] + sym["st_size"]
+        assert all(typ == EX_TYPE_FIXUP and dat == 0 and lo <= fixup < hi for _, fixup, typ, dat in
+                   _entries_in(image, name)), name  # fmt: skip
 
     mc = syms["__memcpy_mc"]
-    lo, hi = mc["st_value"], mc["st_value"] + mc["st_size"]
-    entries = _extable(image)
-    assert len(entries) == TEMPLATE_LOADS
-    assert all(typ == EX_TYPE_FIXUP and dat == 0 for _, _, typ, dat in entries)
-    assert all(lo <= insn < hi for insn, _, _, _ in entries)
-    fixups = {fixup for _, fixup, _, _ in entries}
+    hi = mc["st_value"] + mc["st_size"]
+    mc_entries = _entries_in(image, "__memcpy_mc")
+    assert len(mc_entries) == TEMPLATE_LOADS
+    fixups = {fixup for _, fixup, _, _ in mc_entries}
     assert len(fixups) == 1
     (fixup,) = fixups
-    assert lo <= fixup < hi
     # Label 6 is the last thing in __memcpy_mc: c.mv a0, a2; c.jr ra.
     assert fixup == hi - 4
     assert _func_bytes(image, "__memcpy_mc")[-4:] == bytes.fromhex("32858280")
 
 
 def test_extable_covers_exactly_the_loads(image: dict) -> None:
-    mc = image["symbols"]["__memcpy_mc"]
-    loads = _decode_loads(_func_bytes(image, "__memcpy_mc"), mc["st_value"])
-    assert len(loads) == TEMPLATE_LOADS
-    assert sorted(insn for insn, _, _, _ in _extable(image)) == loads
+    for name in ("__memcpy_mc", "__memcpy_mc_exact"):
+        sym = image["symbols"][name]
+        loads = _decode_loads(_func_bytes(image, name), sym["st_value"])
+        assert len(loads) == TEMPLATE_LOADS, name
+        assert sorted(insn for insn, _, _, _ in _entries_in(image, name)) == loads, name
 
 
-# (d) cross-check with objdump: extable insns are the loads, and never a store
+def test_exact_variant_is_the_template_with_per_phase_handlers(image: dict) -> None:
+    # Same body as __memcpy (the fixup macro adds table entries, not instructions), then its own handlers:
+    # one for the lead loop, two for the unrolled loop (loads 0-9 and 10-15) and one for both tails.
+    plain, exact = _func_bytes(image, "__memcpy"), _func_bytes(image, "__memcpy_mc_exact")
+    assert exact[: len(plain) - 2] == plain[:-2]
+    sym = image["symbols"]["__memcpy_mc_exact"]
+    entries = sorted(_entries_in(image, "__memcpy_mc_exact"))
+    by_fixup: dict[int, int] = {}
+    for _, fixup, _, _ in entries:
+        by_fixup[fixup] = by_fixup.get(fixup, 0) + 1
+    assert sorted(by_fixup.values()) == [1, 2, 6, 10]  # lead lb; tail lw + lb; unrolled 10-15; unrolled 0-9
+    assert all(fixup >= sym["st_value"] + len(plain) - 2 for fixup in by_fixup)  # handlers follow the body
+    # in program order: lead, 10 unrolled, 6 unrolled, word tail, byte tail
+    order = [fixup for _, fixup, _, _ in entries]
+    assert len(set(order[1:11])) == 1 and len(set(order[11:17])) == 1 and order[17] == order[18]
+    assert len({order[0], order[1], order[11], order[17]}) == 4
 
 
-def test_extable_matches_objdump(image: dict) -> None:
+def test_uaccess_aliases_and_handlers(image: dict) -> None:
+    syms = image["symbols"]
+    to, frm = syms["__asm_copy_to_user"], syms["__asm_copy_from_user"]
+    assert (to["st_value"], to["st_size"]) == (frm["st_value"], frm["st_size"]) and to["st_size"] > 0
+    assert to["st_info"]["bind"] == frm["st_info"]["bind"] == "STB_GLOBAL"
+    entries = _entries_in(image, "__asm_copy_to_user")
+    # one handler for everything but stores 1..7 of a 64-byte block, which first add the bytes already stored
+    targets = sorted({fixup for _, fixup, _, _ in entries})
+    assert len(targets) == 8 and [b - a for a, b in zip(targets, targets[1:], strict=False)] == [2] * 7
+
+
+# (d) cross-check with objdump: extable insns are exactly the accesses each function protects
+
+
+@pytest.mark.parametrize("name", sorted(EXTABLE_FUNCS))
+def test_extable_matches_objdump(image: dict, name: str) -> None:
     objdump = shutil.which(fwbuild.PREFIX + "objdump")
     if objdump is None:
         pytest.skip("riscv64-linux-gnu-objdump not installed")
-    mc = image["symbols"]["__memcpy_mc"]
-    start, stop = mc["st_value"], mc["st_value"] + mc["st_size"]
+    sym = image["symbols"][name]
+    start, stop = sym["st_value"], sym["st_value"] + sym["st_size"]
     # no-aliases: compressed forms keep their c. names (c.ld, c.lw) instead of printing as ld/lw.
     cmd = [objdump, "-d", "-M", "no-aliases", f"--start-address={start}", f"--stop-address={stop}"]
     listing = subprocess.run([*cmd, str(ELF_PATH)], capture_output=True, text=True, check=True).stdout
@@ -169,7 +215,11 @@ def test_extable_matches_objdump(image: dict) -> None:
     insns = {int(m[1], 16): m[2] for m in line.finditer(listing)}
     loads = {addr for addr, op in insns.items() if re.fullmatch(r"(c\.)?l[bhwd]u?(sp)?", op)}
     stores = {addr for addr, op in insns.items() if re.fullmatch(r"(c\.)?s[bhwd](sp)?", op)}
-    assert len(loads) == TEMPLATE_LOADS and stores
-    covered = {insn for insn, _, _, _ in _extable(image)}
-    assert covered == loads
-    assert not covered & stores
+    assert loads and stores
+    covered = {insn for insn, _, _, _ in _entries_in(image, name)}
+    if EXTABLE_FUNCS[name] == "loads":
+        assert len(loads) == TEMPLATE_LOADS
+        assert covered == loads
+        assert not covered & stores
+    else:
+        assert covered == loads | stores

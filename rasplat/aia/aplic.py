@@ -200,6 +200,7 @@ class AplicDomain:
         self.be = 0
         self.genmsi = 0  # Hart Index and EIID of the last extempore MSI
         self.genmsi_busy = False
+        self._genmsi_due: int | None = None  # when a delayed extempore MSI leaves
         self.idcs = [_Idc() for _ in range(harts)] if delivery != "msi" else []
         # MSI address configuration: meaningful in the root only. L resets to 0 so firmware can program it.
         self.mmsiaddrcfg = self.mmsiaddrcfgh = self.smsiaddrcfg = self.smsiaddrcfgh = 0
@@ -400,6 +401,25 @@ class AplicDomain:
             self.active |= 1 << source
             self._settle(source, after_config=True)
         self._deliver()
+
+    # --- checkpoints -----------------------------------------------------------------------------------------
+    _STATE = ("sourcecfg", "target", "pending", "enabled", "active", "ie", "dm", "be", "genmsi", "genmsi_busy",
+              "_genmsi_due", "mmsiaddrcfg", "mmsiaddrcfgh", "smsiaddrcfg", "smsiaddrcfgh", "_wires")  # fmt: skip
+
+    def snapshot(self) -> dict:
+        """Every register of the domain, the IDCs with their output lines, the wires (root) and the deadline of
+        a delayed extempore MSI."""
+        state = {name: getattr(self, name) for name in self._STATE}
+        state["idcs"] = [[i.idelivery, i.iforce, i.ithreshold, i.line] for i in self.idcs]
+        return state
+
+    def restore(self, state: dict) -> None:
+        for name in self._STATE:
+            setattr(self, name, state[name])
+        for idc, saved in zip(self.idcs, state["idcs"], strict=True):
+            idc.idelivery, idc.iforce, idc.ithreshold, idc.line = saved
+        if self._genmsi_due is not None:
+            self._genmsi_timer()
 
     # --- MMIO -----------------------------------------------------------------------------------------------
     def load(self, off: int, size: int) -> int:
@@ -607,16 +627,21 @@ class AplicDomain:
         eiid = value & ((1 << self.eiid_bits) - 1)
         self.genmsi = hart << HART_INDEX_SHIFT | eiid
         self.genmsi_busy = True
-
-        def send(_now: int = 0) -> None:
-            # Extempore MSIs ignore domaincfg.IE; earlier MSIs were written synchronously, so they land first.
-            self._send_msi(0, hart, 0, eiid)
-            self.genmsi_busy = False
-
         if self.clock is not None and self.genmsi_delay_ns > 0:
-            self.clock.after(self.genmsi_delay_ns, send)
+            self._genmsi_due = self.clock.now() + self.genmsi_delay_ns
+            self._genmsi_timer()
         else:
-            send()
+            self._send_genmsi()
+
+    def _genmsi_timer(self) -> None:
+        assert self.clock is not None and self._genmsi_due is not None
+        self.clock.at(self._genmsi_due, lambda _now: self._send_genmsi(), tag=f"{self.name}:genmsi")
+
+    def _send_genmsi(self) -> None:
+        # Extempore MSIs ignore domaincfg.IE; earlier MSIs were written synchronously, so they land first.
+        self._genmsi_due = None
+        self._send_msi(0, self.genmsi >> HART_INDEX_SHIFT, 0, self.genmsi & ((1 << self.eiid_bits) - 1))
+        self.genmsi_busy = False
 
     # --- direct delivery: IDCs ------------------------------------------------------------------------------
     def _idc_for(self, off: int) -> tuple[_Idc | None, int, int]:

@@ -159,6 +159,16 @@ class ImsicFile:
                 newly ^= low
         self._update_line()
 
+    # --- checkpoints ---------------------------------------------------------------------------------------
+    def snapshot(self) -> dict:
+        return {"eip": self.eip, "eie": self.eie, "eidelivery": self.eidelivery, "eithreshold": self.eithreshold,
+                "direct_input": self.direct_input, "line": self.line}  # fmt: skip
+
+    def restore(self, state: dict) -> None:
+        """The saved registers and output level, without driving the line: the hart restores its mip itself."""
+        for name in ("eip", "eie", "eidelivery", "eithreshold", "direct_input", "line"):
+            setattr(self, name, state[name])
+
     # --- *topei ---------------------------------------------------------------------------------------
     def top_identity(self) -> int:
         """The lowest pending-and-enabled identity below eithreshold (when nonzero), or 0."""

@@ -275,7 +275,9 @@ def _build_rasplat_node(ctx: BuildContext) -> None:
         if at == 0:
             fire(0)
         else:
-            plat.clock.at(at, fire)
+            tag = f"error-source:{src.path}"
+            plat.clock.at(at, fire, tag=tag)
+            plat.timed_injections[tag] = (at, fire)  # a checkpoint restore re-arms those still pending
 
 
 def _value(node: Node, prop: str) -> int | str:

@@ -66,6 +66,20 @@ class CSRFile:
         self.miselect = self.siselect = 0
         self._table = self._build_table()
 
+    # --- checkpoints ---------------------------------------------------------------------------------------
+    _STATE = ("mhartid", "mstatus", "misa", "medeleg", "mideleg", "mie", "mip_sw", "mip_hw", "mtvec", "stvec",
+              "mscratch", "sscratch", "mepc", "sepc", "mcause", "scause", "mtval", "stval", "satp", "mcounteren",
+              "scounteren", "miselect", "siselect")  # fmt: skip
+
+    def snapshot(self) -> dict:
+        """The stored CSR state (the counters live in the hart, the interrupt files in the IMSIC)."""
+        return {name: getattr(self, name) for name in self._STATE}
+
+    def restore(self, state: dict) -> None:
+        """Set the stored state without the write side effects (the hart re-derives its mode and MMU root)."""
+        for name in self._STATE:
+            setattr(self, name, state[name])
+
     # --- the table: number -> (name, getter, setter or None for read-only) -------------------------------
     def _build_table(self) -> dict[int, tuple[str, Callable[[], int], Callable[[int], None] | None]]:
         h = self._hart

@@ -411,6 +411,37 @@ class Hart:
             self.x[rd] = old
         return nxt
 
+    # --- checkpoints ---------------------------------------------------------------------------------------
+    def snapshot(self) -> dict:
+        """Architectural state: registers, pc, privilege, counters, the LR reservation, the CSRs, the MMU and
+        the IMSIC's interrupt files. Not saved: decoded code (derived from memory, decoded again on the next
+        fetch) and hooks (closures: the kernel model's boot installs them again; `hooks` lists the addresses so
+        a restore can tell when one would be missing)."""
+        imsic = None if self.imsic is None else {"M": self.imsic.m.snapshot(), "S": self.imsic.s.snapshot()}
+        return {
+            "x": list(self.x), "pc": self.pc, "priv": self.priv, "retired": self.retired,
+            "instret_offset": self._instret_offset, "cycle_offset": self._cycle_offset, "reservation": self._res[0],
+            "csr": self.csr.snapshot(), "mmu": self.mmu.snapshot(), "imsic": imsic, "hooks": sorted(self.hooks),
+        }  # fmt: skip
+
+    def restore(self, state: dict) -> None:
+        self.x[:] = state["x"]  # in place: translated code holds this list
+        self.pc, self.priv, self.retired = state["pc"], state["priv"], state["retired"]
+        self._instret_offset, self._cycle_offset = state["instret_offset"], state["cycle_offset"]
+        self._res[0] = state["reservation"]
+        self.csr.restore(state["csr"])
+        self.mmu.restore(state["mmu"])
+        if (self.imsic is None) != (state["imsic"] is None):
+            raise RasplatError(f"hart {self.hartid}: the checkpoint and the platform disagree on its IMSIC")
+        if self.imsic is not None:
+            self.imsic.m.restore(state["imsic"]["M"])
+            self.imsic.s.restore(state["imsic"]["S"])
+        # memory was replaced underneath: nothing decoded before may survive
+        self.flush_icache()
+        self.decoded.clear()
+        self._virt_code_pages.clear()
+        self.mode_changed()
+
     # --- presentation --------------------------------------------------------------------------------------
     def dump(self) -> dict:
         """A register dump for oopses and traces."""

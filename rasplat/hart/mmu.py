@@ -33,6 +33,15 @@ class Sv39:
         self.root = 0  # physical address of the root page table (satp.PPN << 12)
         self.tlb: dict[int, tuple[int, int, int, int]] = {}  # vpn -> (pa of page, size mask, pte, pte address)
 
+    def snapshot(self) -> dict:
+        """The root and the TLB. Architecturally an empty TLB would do, but a hit does not re-walk: a page table
+        changed (or poisoned) without sfence.vma must give the same result after a restore."""
+        return {"root": self.root, "tlb": [[vpn, *entry] for vpn, entry in self.tlb.items()]}
+
+    def restore(self, state: dict) -> None:
+        self.root = state["root"]
+        self.tlb = {vpn: (base, mask, pte, pte_addr) for vpn, base, mask, pte, pte_addr in state["tlb"]}
+
     def flush(self, va: int | None = None) -> None:
         """Forget every translation (va None) or those of the page (or superpage) holding va."""
         if va is None:

@@ -18,12 +18,13 @@ SATP_SV39 = 8 << 60
 
 
 class PageTable:
-    """One address space. `alloc_page()` supplies zeroed physical pages for the table levels."""
+    """One address space. `alloc_page()` supplies zeroed physical pages for the table levels; `root` adopts a
+    table that already exists in memory (a restored checkpoint)."""
 
-    def __init__(self, bus: Bus, alloc_page: Callable[[], int]) -> None:
+    def __init__(self, bus: Bus, alloc_page: Callable[[], int], root: int | None = None) -> None:
         self.bus = bus
         self.alloc_page = alloc_page
-        self.root = alloc_page()
+        self.root = alloc_page() if root is None else root
 
     @property
     def satp(self) -> int:

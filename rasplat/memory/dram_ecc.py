@@ -212,6 +212,21 @@ class EdacCounters:
         for counts in (self.dimms[location.dimm_label], self.csrows[location.csrow][location.channel]):
             setattr(counts, attr, getattr(counts, attr) + n)
 
+    def snapshot(self) -> dict:
+        return {
+            "totals": [self.ce_count, self.ue_count, self.ce_noinfo, self.ue_noinfo], "reset_ns": self._reset_ns,
+            "dimms": [[label, c.ce_count, c.ue_count] for label, c in self.dimms.items()],
+            "csrows": [[cs, ch, c.ce_count, c.ue_count] for cs, chs in self.csrows.items() for ch, c in chs.items()],
+        }  # fmt: skip
+
+    def restore(self, state: dict) -> None:
+        self.ce_count, self.ue_count, self.ce_noinfo, self.ue_noinfo = state["totals"]
+        self._reset_ns = state["reset_ns"]
+        for label, ce, ue in state["dimms"]:
+            self.dimms[label] = ErrorCounts(ce, ue)
+        for cs, ch, ce, ue in state["csrows"]:
+            self.csrows[cs][ch] = ErrorCounts(ce, ue)
+
     def sysfs(self) -> dict[str, int | str]:
         """The counters under their /sys/devices/system/edac/mc names (a flat path -> value map)."""
         mc = f"mc{self.mc}"
@@ -248,6 +263,7 @@ class _Scrub:
     pos: int = 0  # next offset the walker visits
     passes: int = 0  # completed passes
     stats: dict[str, int] = field(default_factory=lambda: {"corrected": 0, "deferred": 0})
+    due: int = 0  # when the armed timer fires (a checkpoint re-arms it there)
 
 
 class DramEcc(RAM):
@@ -448,6 +464,35 @@ class DramEcc(RAM):
         self._check_range(off, 1)
         return self._cells(off >> self._wshift)
 
+    # --- checkpoints -------------------------------------------------------------------------------------------------
+    def snapshot(self) -> dict:
+        """RAM's pages and poison, the fault overlay in injection order, the EDAC counters and the patrol scrub
+        (its walker and the deadline of its armed timer)."""
+        s = self._scrub
+        scrub = None if s is None else {
+            "cycle_ns": s.cycle_ns, "start_ns": s.start_ns, "pos": s.pos, "passes": s.passes, "stats": s.stats,
+            "due": s.due,
+        }  # fmt: skip
+        return {
+            **super().snapshot(), "faults": [[w, f.flip, f.stuck_mask, f.stuck_value] for w, f in self.faults.items()],
+            "counters": self.counters.snapshot(), "scrub": scrub, "scrub_generation": self._scrub_generation,
+        }  # fmt: skip
+
+    def restore(self, state: dict) -> None:
+        super().restore(state)
+        self.faults.clear()
+        self._fault_lines.clear()
+        for word, flip, stuck_mask, stuck_value in state["faults"]:
+            self.faults[word] = WordFault(flip, stuck_mask, stuck_value)
+            line = (word << self._wshift) >> LINE_SHIFT
+            self._fault_lines[line] = self._fault_lines.get(line, 0) + 1
+        self.counters.restore(state["counters"])
+        self._scrub_generation = state["scrub_generation"]
+        scrub = state["scrub"]
+        self._scrub = None if scrub is None else _Scrub(**{**scrub, "stats": dict(scrub["stats"])})
+        if self._scrub is not None:
+            self._scrub_timer(self._scrub.due, self._scrub_generation)
+
     # --- fault injection -----------------------------------------------------------------------------------------
     def inject(self, kind: str, off: int, **params: object) -> dict:
         """`poison` as RAM; `bitflip` with bits=[data bit, ...], check_bits=[check bit, ...],
@@ -589,8 +634,12 @@ class DramEcc(RAM):
         self._scrub_generation += 1
         generation = self._scrub_generation
         target = min((w << self._wshift for w in self.faults if w << self._wshift >= s.pos), default=self.size)
-        when = s.start_ns - (-target * s.cycle_ns // self.size)  # ceil: the walker has reached target by then
-        self.clock.at(when, lambda now: self._scrub_tick(generation, now))
+        s.due = s.start_ns - (-target * s.cycle_ns // self.size)  # ceil: the walker has reached target by then
+        self._scrub_timer(s.due, generation)
+
+    def _scrub_timer(self, when: int, generation: int) -> None:
+        assert self.clock is not None
+        self.clock.at(when, lambda now: self._scrub_tick(generation, now), tag=f"{self.name}:scrub")
 
     def _clock_now(self) -> int:
         assert self.clock is not None

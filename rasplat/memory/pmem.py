@@ -192,6 +192,7 @@ class _ArsRun:
     type: int
     generation: int
     result: ArsStatus | None = None  # None while the scrub runs
+    due: int = 0  # when the running scrub completes
 
 
 # --- range helpers -----------------------------------------------------------------------------------------------
@@ -288,6 +289,7 @@ class Pmem(RAM):
         self._injected: set[int] = set()  # 512-byte blocks with an injected error
         self._ars: _ArsRun | None = None
         self._ars_generation = 0
+        self._durable_pages: set[int] = set()  # pages of an anonymous durable image ever written (checkpoints)
         self._fd: int | None = None
         self._journal_fd: int | None = None
         self._durable: mmap.mmap | None = None
@@ -541,6 +543,8 @@ class Pmem(RAM):
         assert self._durable is not None
         for off, data in extents:
             self._durable[off : off + len(data)] = data
+            if self.path is None:
+                self._durable_pages.update(range(off >> PAGE_SHIFT, ((off + len(data) - 1) >> PAGE_SHIFT) + 1))
 
     def _journal_reset(self) -> None:
         assert self._journal_fd is not None and self._durable is not None
@@ -837,8 +841,13 @@ class Pmem(RAM):
             return {"status": 0, "scrub_time": 0}
         ns = -(-length * NS_PER_S // self.ars_bytes_per_s)
         self._emit("pmem.ars", phase="start", address=address, length=length, type=scan, scrub_ns=ns)
-        self.clock.after(ns, lambda _now, gen=run.generation: self._ars_complete(gen))
+        run.due = self.clock.now() + ns
+        self._ars_timer(run)
         return {"status": 0, "scrub_time": max(1, math.ceil(ns / NS_PER_S))}
+
+    def _ars_timer(self, run: _ArsRun) -> None:
+        assert self.clock is not None
+        self.clock.at(run.due, lambda _now, gen=run.generation: self._ars_complete(gen), tag=f"{self.name}:ars")
 
     def _ars_complete(self, generation: int) -> None:
         run = self._ars
@@ -924,6 +933,57 @@ class Pmem(RAM):
                 start = number << PAGE_SHIFT
                 lo, hi = max(off, start), min(end, start + PAGE_SIZE)
                 page[lo - start : hi - start] = bytes(hi - lo)
+
+    # --- checkpoints -------------------------------------------------------------------------------------------
+    def snapshot(self) -> dict:
+        """The working copy (every resident page, and which ones are dirty), media errors, known bad ranges,
+        injected blocks and a scrub in flight. A backing file is the durable image: it is not copied (a restore
+        opens it again, so restore against the file as it was when the checkpoint was taken); an anonymous
+        durable image lives and dies with the process, so its written pages are saved."""
+        self._check_open()
+        ars = None
+        if self._ars is not None:
+            run = self._ars
+            result = None if run.result is None else {
+                **{k: getattr(run.result, k) for k in ("status", "address", "length", "restart_address",
+                                                      "restart_length", "type", "flags")},
+                "records": [[r.handle, r.err_address, r.length] for r in run.result.records],
+            }  # fmt: skip
+            ars = {"address": run.address, "length": run.length, "type": run.type, "generation": run.generation,
+                   "due": run.due, "result": result}  # fmt: skip
+        durable = None
+        if self.path is None and self._durable is not None:
+            durable = [[n, self._durable[n << PAGE_SHIFT : (n + 1) << PAGE_SHIFT]] for n in sorted(self._durable_pages)]
+        return {
+            **super().snapshot(), "dirty": sorted(self._dirty), "badrange": [list(r) for r in self._badrange],
+            "injected": sorted(self._injected), "ars": ars, "ars_generation": self._ars_generation,
+            "durable": durable,
+        }  # fmt: skip
+
+    def restore(self, state: dict) -> None:
+        self._check_open()
+        anonymous = self.path is None and self._durable is not None
+        if (state["durable"] is not None) != anonymous:
+            raise ConfigError(f"{self.name}: the checkpoint and this region disagree on where its durable image lives")
+        super().restore(state)
+        self._dirty = set(state["dirty"])
+        self._badrange = [[start, length] for start, length in state["badrange"]]
+        self._injected = set(state["injected"])
+        self._ars_generation = state["ars_generation"]
+        for number, data in state["durable"] or ():
+            assert self._durable is not None
+            self._durable[number << PAGE_SHIFT : (number + 1) << PAGE_SHIFT] = data
+            self._durable_pages.add(number)
+        ars = state["ars"]
+        self._ars = None
+        if ars is not None:
+            result = ars["result"]
+            if result is not None:
+                records = tuple(ArsRecord(*r) for r in result["records"])
+                result = ArsStatus(**{**result, "records": records})
+            self._ars = _ArsRun(ars["address"], ars["length"], ars["type"], ars["generation"], result, ars["due"])
+            if result is None:
+                self._ars_timer(self._ars)
 
     # --- reports -----------------------------------------------------------------------------------------------
     def _emit(self, kind: str, **fields: Any) -> None:

@@ -51,7 +51,10 @@ class RAM:
 
     def _page(self, number: int) -> list:
         """Allocate a zeroed page on first write; returns its typed views."""
-        page = self.pages[number] = bytearray(PAGE_SIZE)
+        return self._install(number, bytearray(PAGE_SIZE))
+
+    def _install(self, number: int, page: bytearray) -> list:
+        self.pages[number] = page
         raw = memoryview(page)
         views = self._views[number] = [None, raw, raw.cast("H"), None, raw.cast("I"), None, None, None, raw.cast("Q")]
         return views
@@ -98,6 +101,20 @@ class RAM:
     def resident_bytes(self) -> int:
         """Bytes of host memory the data pages use (what sparseness saves)."""
         return len(self.pages) * PAGE_SIZE
+
+    # --- checkpoints ---------------------------------------------------------------------------------------
+    def snapshot(self) -> dict:
+        """Pages in allocation order (an all-zero page as b"": allocated, but nothing to store) and poison."""
+        pages = [[n, b"" if page == _ZERO_PAGE else bytes(page)] for n, page in self.pages.items()]
+        return {"pages": pages, "poison": sorted(self.poison)}
+
+    def restore(self, state: dict) -> None:
+        self.pages.clear()
+        self._views.clear()
+        for number, data in state["pages"]:
+            self._install(number, bytearray(data or PAGE_SIZE))
+        self.poison.clear()
+        self.poison.update(state["poison"])
 
     # --- slow path: errors ---------------------------------------------------------------------------------
     def inject(self, kind: str, off: int, **params: object) -> dict:

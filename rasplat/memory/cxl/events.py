@@ -564,6 +564,17 @@ class EventLogs:
                     self.notify(log, setting)
         return handle
 
+    def snapshot(self) -> dict:
+        logs = [[list(s.records), s.next_handle, s.overflow_count, s.first_overflow_ts, s.last_overflow_ts]
+                for s in self.logs]  # fmt: skip
+        return {"logs": logs, "policy": bytes(self.policy)}
+
+    def restore(self, state: dict) -> None:
+        for log, (records, *counters) in zip(self.logs, state["logs"], strict=True):
+            log.records = deque(records)
+            log.next_handle, log.overflow_count, log.first_overflow_ts, log.last_overflow_ts = counters
+        self.policy[:] = state["policy"]
+
     def get(self, log: int, max_records: int) -> GetResult:
         state = self._log(log)
         out = list(state.records)[:max_records]

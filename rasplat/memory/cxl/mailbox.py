@@ -155,7 +155,7 @@ class Background:
     opcode: int
     start_ns: int
     runtime_ns: int
-    finish: Callable[[], None]
+    args: tuple = ()  # what finishing needs (Scan Media: start, end, event_log), plain data for checkpoints
 
 
 class Mailbox:
@@ -233,19 +233,27 @@ class Mailbox:
         return self.background is not None and self.background.opcode == Opcode.SCAN_MEDIA
 
     # --- background commands -------------------------------------------------------------------------------------
-    def _start_background(self, opcode: int, lines: int, finish: Callable[[], None]) -> tuple[RetCode, bytes]:
+    def _start_background(self, opcode: int, lines: int, args: tuple = ()) -> tuple[RetCode, bytes]:
         runtime = max(MIN_BACKGROUND_NS, lines * NS_PER_LINE)
-        self.background = Background(opcode, self.device.clock.now(), runtime, finish)
+        self.background = Background(opcode, self.device.clock.now(), runtime, args)
         self.bg_last = None
-        self.device.clock.after(runtime, self._background_done)
+        self._background_timer()
         self.device.trace("cxl.mbox.bg", opcode=opcode, name=_name(opcode), state="started", runtime_ns=runtime)
         return RetCode.BACKGROUND_COMMAND_STARTED, b""
+
+    def _background_timer(self) -> None:
+        bg = self.background
+        assert bg is not None
+        self.device.clock.at(bg.start_ns + bg.runtime_ns, self._background_done, tag=f"{self.device.name}:mbox-bg")
 
     def _background_done(self, now: int) -> None:
         bg = self.background
         if bg is None:
             return
-        bg.finish()
+        if bg.opcode == Opcode.SCAN_MEDIA:
+            self.device.scan_media(*bg.args)
+        elif bg.opcode == Opcode.SANITIZE:
+            self.device.sanitize_media()
         self.background = None
         self.bg_last = (bg.opcode, RetCode.SUCCESS)
         self.device.trace("cxl.mbox.bg", opcode=bg.opcode, name=_name(bg.opcode), state="done", rc=0)
@@ -421,7 +429,7 @@ class Mailbox:
             return bad, b""
         start, end, log = req.dpa, req.dpa + req.length * LINE, not req.flags & SCAN_FLAG_NO_EVENT_LOG
         self.device.scan_results = None  # a new scan discards earlier results
-        return self._start_background(Opcode.SCAN_MEDIA, req.length, lambda: self.device.scan_media(start, end, log))
+        return self._start_background(Opcode.SCAN_MEDIA, req.length, (start, end, log))
 
     def _get_scan_media_results(self, payload: bytes) -> tuple[RetCode, bytes]:
         d = self.device
@@ -445,7 +453,28 @@ class Mailbox:
     def _sanitize(self, payload: bytes) -> tuple[RetCode, bytes]:
         d = self.device
         d.media_disabled = True
-        return self._start_background(Opcode.SANITIZE, d.capacity // LINE, d.sanitize_media)
+        return self._start_background(Opcode.SANITIZE, d.capacity // LINE)
+
+    # --- checkpoints -----------------------------------------------------------------------------------------------
+    def snapshot(self) -> dict:
+        """The registers and payload, the running background command (its timer is re-armed from start and
+        runtime) and what Background Status and Get Poison List remember."""
+        bg = self.background
+        return {
+            "control": self.control, "command": self.command, "return_code": self.return_code,
+            "payload": bytes(self.payload), "bg_last": self.bg_last, "poison_cursor": self.poison_cursor,
+            "background": None if bg is None else [bg.opcode, bg.start_ns, bg.runtime_ns, list(bg.args)],
+        }  # fmt: skip
+
+    def restore(self, state: dict) -> None:
+        self.control, self.command, self.return_code = state["control"], state["command"], state["return_code"]
+        self.payload[:] = state["payload"]
+        self.bg_last = tuple(state["bg_last"]) if state["bg_last"] is not None else None
+        self.poison_cursor = tuple(state["poison_cursor"]) if state["poison_cursor"] is not None else None
+        bg = state["background"]
+        self.background = None if bg is None else Background(bg[0], bg[1], bg[2], tuple(bg[3]))
+        if self.background is not None:
+            self._background_timer()
 
     # --- MMIO -------------------------------------------------------------------------------------------------------
     def _registers(self) -> bytes:

@@ -159,6 +159,18 @@ class PoisonList:
         self.overflowed = False
         self.overflow_ts = 0
 
+    # --- checkpoints -----------------------------------------------------------------------------------------
+    def snapshot(self) -> dict:
+        return {"records": [[r.dpa, r.lines, int(r.source)] for r in self.records],
+                "unlisted": [[dpa, int(source)] for dpa, source in self.unlisted.items()],
+                "overflowed": self.overflowed, "overflow_ts": self.overflow_ts}  # fmt: skip
+
+    def restore(self, state: dict) -> None:
+        self.records = [PoisonRecord(dpa, lines, Source(source)) for dpa, lines, source in state["records"]]
+        self._starts = [r.dpa for r in self.records]
+        self.unlisted = {dpa: Source(source) for dpa, source in state["unlisted"]}
+        self.overflowed, self.overflow_ts = state["overflowed"], state["overflow_ts"]
+
     # --- reporting ----------------------------------------------------------------------------------------------
     def window(self, start: int, end: int, cursor: int) -> list[tuple[int, int, Source]]:
         """Records overlapping [max(start, cursor), end), clipped to it: (dpa, lines, source), in DPA order."""

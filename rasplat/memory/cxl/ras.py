@@ -171,6 +171,17 @@ class RasCapability:
         else:
             self.cap_ctrl = self.cap_ctrl & ~FEP_MASK | FEP_UNUSED
 
+    # --- checkpoints -----------------------------------------------------------------------------------------
+    def snapshot(self) -> dict:
+        return {"ue_mask": self.ue_mask, "ue_severity": self.ue_severity, "ce_status": self.ce_status,
+                "ce_mask": self.ce_mask, "cap_ctrl": self.cap_ctrl, "header_log": list(self.header_log),
+                "queue": [[bit, list(header)] for bit, header in self.queue]}  # fmt: skip
+
+    def restore(self, state: dict) -> None:
+        for name in ("ue_mask", "ue_severity", "ce_status", "ce_mask", "cap_ctrl", "header_log"):
+            setattr(self, name, state[name])
+        self.queue = deque((bit, tuple(header)) for bit, header in state["queue"])
+
     # --- MMIO ------------------------------------------------------------------------------------------------
     def _image(self) -> bytes:
         words = [self.ue_status, self.ue_mask, self.ue_severity, self.ce_status, self.ce_mask, self.cap_ctrl]

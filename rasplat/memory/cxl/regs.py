@@ -32,6 +32,8 @@ MBOX_IF_READY = 1 << 4
 
 
 class DeviceRegisters:
+    checkpoint_stateless = True  # a view: the state is the Type3Device's
+
     def __init__(self, device: Type3Device) -> None:
         self.device = device
         self.mailbox = device.mailbox

@@ -195,6 +195,37 @@ class Type3Device:
                 f"CXL {self.name}: DPA range {dpa:#x} + {lines} lines must be 64-byte aligned inside {self.capacity:#x}"
             )
 
+    # --- checkpoints -------------------------------------------------------------------------------------------------
+    def snapshot(self) -> dict:
+        """Media (data and poison), the poison list, event logs, RAS capability, mailbox (with a running background
+        command), health, scan results and the timestamp base. The HDM decoders come from the device tree; they
+        are listed so a restore can check that nothing was committed after the platform was built."""
+        scan = None if self.scan_results is None else [[d, n, int(src)] for d, n, src in self.scan_results]
+        return {
+            "media": self.media.snapshot(), "poison": self.poison.snapshot(), "event_logs": self.event_logs.snapshot(),
+            "ras": self.ras.snapshot(), "mailbox": self.mailbox.snapshot(), "health": dict(self.health),
+            "scan_results": scan, "media_disabled": self.media_disabled, "ts": [self._ts_base, self._ts_set_at],
+            "decoders": self._decoder_list(),
+        }  # fmt: skip
+
+    def restore(self, state: dict) -> None:
+        if state["decoders"] != self._decoder_list():
+            raise ConfigError(f"CXL {self.name}: decoders committed after the platform was built cannot be restored")
+        self.media.restore(state["media"])
+        self.poison.restore(state["poison"])
+        self.event_logs.restore(state["event_logs"])
+        self.ras.restore(state["ras"])
+        self.mailbox.restore(state["mailbox"])
+        self.health.clear()
+        self.health.update(state["health"])
+        scan = state["scan_results"]
+        self.scan_results = None if scan is None else deque((d, n, Source(src)) for d, n, src in scan)
+        self.media_disabled = state["media_disabled"]
+        self._ts_base, self._ts_set_at = state["ts"]
+
+    def _decoder_list(self) -> list[list[int]]:
+        return [[d.hpa_base, d.size, d.ways, d.granularity, d.position, d.dpa_base, d.dpa_skip] for d in self.decoders]
+
     # --- HDM decoders ------------------------------------------------------------------------------------------
     def plan_decoder(
         self,
@@ -383,6 +414,8 @@ class Type3Device:
 class CXLRegion:
     """An HPA window interleaved across `devices` (position = index), committing one HDM decoder on each."""
 
+    checkpoint_stateless = True  # built from the device tree; the decoders are its devices'
+
     def __init__(
         self,
         devices: Sequence[Type3Device],
@@ -445,6 +478,8 @@ class WindowTarget:
     Implements the memory-backend protocol (rasplat.memory.base). Poison bites: a load or store touching a
     poisoned line raises HardwareError. An access that straddles a granule boundary is split across devices.
     """
+
+    checkpoint_stateless = True  # a view: the state is its devices' media
 
     inject_kinds: tuple[str, ...] = ("poison", "cxl-poison")
 
