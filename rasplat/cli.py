@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -214,8 +215,8 @@ def _traceable(cmd: argparse.ArgumentParser, inputs: dict[str, str | None] | Non
     """`--trace FILE` for a command that builds platforms. `inputs`: options naming input files, whose bytes
     the trace keeps for replay (option -> suffix the value must have to be a file, or None); `outputs`:
     options naming files or directories the command writes, which a replay points into a scratch directory."""
-    cmd.add_argument("--trace", metavar="FILE",
-                     help="record every event of every platform into FILE (rasplat trace show|export|replay)")
+    text = "record every event of every platform into FILE (rasplat trace show|export|replay)"
+    cmd.add_argument("--trace", metavar="FILE", help=text)
     cmd.set_defaults(trace_inputs=inputs or {}, trace_outputs=outputs)
 
 
@@ -305,6 +306,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `rasplat trace show FILE | head`: the reader has gone, so has our output
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":

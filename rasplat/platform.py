@@ -153,17 +153,22 @@ class Platform:
 
     def run(self, max_steps: int) -> int:
         """Run the harts (round robin) for up to max_steps instructions in total; returns how many ran.
-        Stops early when a hook asks to."""
-        done = 0
+        Stops early when a hook asks to, or when the harts stop retiring instructions (trapping forever)."""
+        done = idle = 0
         while done < max_steps:
+            progress = False
             for hart in self.harts:
                 ran, stopped = hart.run(min(QUANTUM, max_steps - done))
                 done += ran
+                progress = progress or ran > 0
                 self.clock.poll()
                 if stopped:
                     return done
                 if done >= max_steps:
                     break
+            idle = 0 if progress else idle + 1
+            if idle > 1:  # every hart already used its trap/hook allowance without retiring anything
+                break
         return done
 
     def advance(self, seconds: float) -> int:

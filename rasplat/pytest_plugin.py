@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from .platform import Platform
-from .trace import write_trace
+from .trace import Recorder
 
 _PLATFORMS = pytest.StashKey[dict[str, Platform]]()
 
@@ -119,7 +119,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
     if platform is not None and report.failed and call.when in ("call", "setup"):
         folder = item.config.getoption("rasplat_artifacts") or item.config.getini("rasplat_artifacts")
         name = re.sub(r"[^A-Za-z0-9_.-]+", "_", item.nodeid) + ".trace.msgpack"
-        path = write_trace(Path(item.config.rootpath, folder, name), list(platform.events), {"test": item.nodeid})
+        recorder = Recorder(meta={"test": item.nodeid})  # with the platform's wiring and symbols, for `trace show`
+        recorder.add(platform, label=item.nodeid)
+        path = recorder.write(Path(item.config.rootpath, folder, name))
         report.sections.append(("rasplat", f"event trace saved to {path}"))
     if call.when == "teardown":
         item.config.stash.get(_PLATFORMS, {}).pop(item.nodeid, None)

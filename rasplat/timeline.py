@@ -163,8 +163,8 @@ def _page_fault(e: dict, sym: Callable[[int], str]) -> str:
 
 def _cxl_record(e: dict, sym: Callable[[int], str]) -> str:
     what = e.get("trace_type") or e.get("log_type")
-    return f"{e['kind']} {e['memdev']} ({what}): dpa {e['dpa']:#x} hpa {e['hpa']:#x}" + (
-        f" source {e['source']}" if "source" in e else "")
+    source = f" source {e['source']}" if "source" in e else ""
+    return f"{e['kind']} {e['memdev']} ({what}): dpa {e['dpa']:#x} hpa {e['hpa']:#x}{source}"
 
 
 _FORMATTERS: dict[str, Callable[[dict, Callable[[int], str]], str]] = {

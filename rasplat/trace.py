@@ -50,7 +50,7 @@ def normalise_path(value: object) -> object:
     """A file inside the rasplat package as `<rasplat>/firmware/firmware.elf`, any other file by its name."""
     if not isinstance(value, str) or value.startswith("<"):
         return value
-    path = Path(os.path.abspath(value))
+    path = Path(os.path.realpath(value))
     if path.is_relative_to(PACKAGE_DIR):
         return "<rasplat>/" + path.relative_to(PACKAGE_DIR).as_posix()
     return path.name
@@ -103,7 +103,7 @@ class Trace:
 
     @property
     def platforms(self) -> list[dict]:
-        return self.header.get("platforms") or [{"label": "platform 0"}]
+        return self.header.get("platforms", [{"label": "platform 0"}])  # version 1: one unnamed platform
 
     @property
     def recipe(self) -> dict | None:
@@ -122,11 +122,13 @@ class Trace:
 
 
 def write(path: str | os.PathLike, header: dict, records: Iterable[tuple[int, dict]]) -> Path:
-    """Write a trace atomically (a partial file never replaces a good one). `header` gets format and version."""
+    """Write a trace atomically (a partial file never replaces a good one). This writer sets the header's
+    format, version and rasplat fields."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".part")
-    head = {"format": FORMAT, "version": VERSION, "rasplat": _rasplat_version(), **header}
+    own = {"format": FORMAT, "version": VERSION, "rasplat": _rasplat_version()}  # what this writer writes
+    head = {**own, **{k: v for k, v in header.items() if k not in own}}
     try:
         with open(tmp, "wb") as f:
             f.write(pack(head))
@@ -268,19 +270,23 @@ def describe_platform(plat: Any, label: str | None = None) -> dict:
     kernel = vars(plat).get("_kernel")  # the kernel model, if the run created one (plat.kernel would create it)
     images = []
     for image in getattr(kernel, "images", []):
-        symbols = sorted((start, name, image.sizes.get(name, 0), name in image.weak)
-                         for name, start in image.symbols.items())  # fmt: skip
-        images.append({"name": normalise_path(image.path), "symbols": [[n, s, z, w] for s, n, z, w in symbols]})
+        symbols = sorted((start, sym) for sym, start in image.symbols.items())
+        table = [[sym, start, image.sizes.get(sym, 0), sym in image.weak] for start, sym in symbols]
+        images.append({"name": normalise_path(image.path), "symbols": table})
     return {
         "label": label or (base if getattr(plat, "arch_copy_mc", True) else f"{base}, generic copy_mc"),
         "source": name,
         "harts": [h.hartid for h in plat.harts],
         "memory": [_region(r) for r in regions if r.kind == "memory"],
         "mmio": [_region(r) for r in regions if r.kind != "memory"],
-        "reri": [{"name": b.name, "records": b.n_records, "routes": {s: list(r) for s, r in sorted(b.routes.items())}}
-                 for b in banks],  # fmt: skip
+        "reri": [{"name": b.name, "records": b.n_records, "routes": _routes(b)} for b in banks],
         "images": images,
     }
+
+
+def _routes(bank: Any) -> dict[str, list]:
+    """Where each RAS signal of a RERI bank goes: ["local", 43] or ["aplic", source]."""
+    return {signal: list(route) for signal, route in sorted(bank.routes.items())}
 
 
 def _region(r: Any) -> dict:

@@ -33,7 +33,7 @@ from array import array
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -82,6 +82,11 @@ VERDICTS: tuple[tuple[Verdict, str, str], ...] = (
 
 def outcome_name(flags: int) -> str:
     return "+".join(short for flag, short, _ in VERDICTS if flags & flag) or "none"
+
+
+@cache
+def _names(flags: int) -> tuple[str, ...]:
+    return tuple(short for flag, short, _ in VERDICTS if flags & flag)
 
 
 def is_unsafe(flags: int) -> bool:
@@ -420,9 +425,8 @@ def summarize_group(group: Group, fn: int, maps: bool) -> dict:
     entries += group.faults
     for f, o in entries:
         flags = o.flags
-        for flag, short, _ in VERDICTS:
-            if flags & flag:
-                (counts if f is not None else clean_counts)[short] += 1
+        for short in _names(flags):
+            (counts if f is not None else clean_counts)[short] += 1
         unsafe = is_unsafe(flags)
         over = o.ret - (n - o.written) if flags & Verdict.OVER else 0
         lag = f - o.written if f is not None and not unsafe and f >= o.written else 0

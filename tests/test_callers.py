@@ -9,7 +9,7 @@ import rasplat
 from rasplat.scenarios import SCENARIOS, run_scenario
 
 SIGBUS, SIGKILL = 7, 9
-BUS_ADRERR, BUS_MCEERR_AR = 3, 4
+BUS_ADRERR, BUS_MCEERR_AR = 2, 4  # <asm-generic/siginfo.h>
 EHWPOISON, ENOMEM, EFAULT = 133, 12, 14
 
 

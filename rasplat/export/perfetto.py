@@ -120,14 +120,14 @@ def _platform(trace: Trace, index: int) -> list[dict]:
     out: list[dict] = []
     for e, at in zip(events, ts, strict=True):
         track = track_of(e)
-        if e["kind"] not in ("trap", "copy_mc", "sse.inject", "sse.complete"):
+        if e["kind"] not in ("trap", "copy_mc"):  # those two are drawn as spans
             out.append(_instant(e["kind"], e, at, pid, tid(track), describe(e, symbolize)))
         if e["kind"] == "reri.log":  # the bank's signal raising a hart's local interrupt line
             for signal in e.get("signals") or []:
                 line = local.get((e.get("bank"), signal))
                 if line is not None:
                     name = f"mip.{line} raised by ras-{signal}"
-                    track = ("intc", f"hart{desc.get('harts', [0])[0]} local interrupts")
+                    track = ("intc", f"hart{(desc.get('harts') or [0])[0]} local interrupts")
                     out.append(_instant(name, e, at, pid, tid(track), f"ras-{signal} raises mip.{line}"))
     for hart, spans in _hart_spans(events, ts).items():
         thread = tid(("hart", f"hart{hart}"))

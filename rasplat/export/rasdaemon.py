@@ -185,6 +185,7 @@ def write_rasdaemon(trace: Trace, path: Path, platform: int | None = None) -> Pa
     except (OSError, sqlite3.Error) as e:
         raise RasplatError(f"{path}: cannot write ({e})") from None
     try:
+        db.execute("PRAGMA synchronous = OFF")  # a fresh export file: a crash loses it whole anyway, no fsyncs
         with db:
             create(db)
             for table, row, p, i, e in rows(trace, platform):

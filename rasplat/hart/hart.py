@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 M64 = (1 << 64) - 1
 TOPEI = {0x35C: "M", 0x15C: "S"}
 CHUNK = 4096  # instructions between interrupt polls when nothing forces one earlier
+IDLE_SLACK = 1000  # traps/hooks retiring nothing that a run may take beyond its instruction budget
 
 
 class _Hook(Exception):
@@ -258,8 +259,9 @@ class Hart:
 
     # --- running -----------------------------------------------------------------------------------------
     def run(self, max_steps: int) -> tuple[int, bool]:
-        """Execute up to max_steps instructions. Returns (instructions retired, stopped by a hook)."""
-        done = 0
+        """Execute up to max_steps instructions (and at most as many traps or hooks that retire none).
+        Returns (instructions retired, stopped by a hook)."""
+        done = idle = 0
         while done < max_steps:
             irq = pending_interrupt(self)
             if irq is not None:
@@ -269,6 +271,10 @@ class Hart:
             done += retired
             if stop:
                 return done, True
+            if not retired:  # a trap entry or a hook: bounded too, so code that traps forever still returns
+                idle += 1
+                if idle > max_steps + IDLE_SLACK:
+                    break
         return done, False
 
     def _run_chunk(self, budget: int) -> tuple[int, bool]:
