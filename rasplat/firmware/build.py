@@ -17,6 +17,7 @@ from pathlib import Path
 
 FIRMWARE_DIR = Path(__file__).resolve().parent
 DEFAULT_OUT = FIRMWARE_DIR / "firmware.elf"
+USER_OUT = FIRMWARE_DIR / "user.elf"  # the user programs of the kernel model's tasks (linked at 0x10000)
 PREFIX = "riscv64-linux-gnu-"
 # Each unit is its own assembly: the template's .L labels allow only one .include per unit.
 # New units go at the end, so the addresses of the older functions do not move.
@@ -64,16 +65,32 @@ def build(out: Path = DEFAULT_OUT) -> Path:
     return out
 
 
+def build_user(out: Path = USER_OUT) -> Path:
+    """Assemble user.S and link it with user.ld into ``out``."""
+    as_, ld = _tool("as"), _tool("ld")
+    if as_ is None or ld is None:
+        raise BuildError(f"{PREFIX}as/{PREFIX}ld not found (install binutils-riscv64-linux-gnu)")
+    out = Path(out).resolve()
+    with tempfile.TemporaryDirectory(prefix="rasplat-fw-") as tmp:
+        obj = str(Path(tmp) / "user.o")
+        _run([as_, *AS_FLAGS, "-o", obj, "user.S"], cwd=FIRMWARE_DIR)
+        elf = Path(tmp) / "user.elf"
+        _run([ld, *LD_FLAGS, "-T", "user.ld", "-o", str(elf), obj], cwd=FIRMWARE_DIR)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(elf.read_bytes())
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m rasplat.firmware.build", description=__doc__)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output ELF (default: {DEFAULT_OUT})")
     args = parser.parse_args(argv)
     try:
-        path = build(args.out)
+        paths = [build(args.out), build_user()]
     except BuildError as exc:
         print(f"rasplat.firmware.build: {exc}", file=sys.stderr)
         return 1
-    print(path)
+    print("\n".join(str(p) for p in paths))
     return 0
 
 

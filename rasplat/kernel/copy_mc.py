@@ -49,3 +49,25 @@ def copy_mc_highpage(kernel: Kernel, to: int, frm: int, caller: str = "copy_mc_h
 def copy_mc_user_highpage(kernel: Kernel, to: int, frm: int) -> int:
     """Same contract as copy_mc_highpage; the COW path (__wp_page_copy_user) uses this one."""
     return copy_mc_highpage(kernel, to, frm, caller="copy_mc_user_highpage")
+
+
+def copy_mc_to_user(kernel: Kernel, task: object, to: int, frm: int, n: int) -> int:
+    """The patch's copy_mc_to_user(): raw_copy_to_user, i.e. the firmware's __asm_copy_to_user, run in S-mode
+    with the task's address space and sstatus.SUM set. Every load and store has a fixup, so a poisoned source
+    or an unmapped user page gives a short copy; the return is exactly the bytes of `to` not written."""
+    from ..hart.csr import SUM
+
+    hart = kernel.hart
+    kernel.boot()
+    satp, status = hart.csr.satp, hart.csr.mstatus
+    if satp != task.pagetable.satp:  # type: ignore[attr-defined]
+        hart.csr["satp"] = task.pagetable.satp  # type: ignore[attr-defined]
+    hart.csr.mstatus |= SUM
+    try:
+        ret = kernel.call("__asm_copy_to_user", to, frm, n)
+    finally:
+        hart.csr.mstatus = (hart.csr.mstatus & ~SUM) | (status & SUM)
+        if hart.csr.satp != satp:
+            hart.csr["satp"] = satp
+    kernel.plat.events.emit("copy_mc_to_user", pid=task.pid, to=to, frm=frm, n=n, ret=ret)  # type: ignore[attr-defined]
+    return ret
