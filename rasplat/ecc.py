@@ -104,7 +104,23 @@ def _byte_tables(columns: Sequence[int]) -> list[list[int]]:
     return tables
 
 
-class Secded:
+class _LinearCode:
+    """A linear code whose check bits are the XOR of per-data-byte tables (`_tables`, one per byte)."""
+
+    _tables: list[list[int]]
+
+    def encode(self, data: int) -> int:
+        check = 0
+        for table in self._tables:
+            check ^= table[data & 0xFF]
+            data >>= 8
+        return check
+
+    def syndrome(self, data: int, check: int) -> int:
+        return self.encode(data) ^ check
+
+
+class Secded(_LinearCode):
     """A systematic SECDED code given by the H columns of its data bits; check-bit columns are unit vectors."""
 
     symbol_bits = 1
@@ -135,16 +151,6 @@ class Secded:
                 raise ConfigError(
                     f"codec {self.name!r}: columns {a:#x} ^ {b:#x} equal a column, a double error would miscorrect"
                 )
-
-    def encode(self, data: int) -> int:
-        check = 0
-        for table in self._tables:
-            check ^= table[data & 0xFF]
-            data >>= 8
-        return check
-
-    def syndrome(self, data: int, check: int) -> int:
-        return self.encode(data) ^ check
 
     def decode(self, data: int, check: int) -> Decoded:
         s = self.encode(data) ^ check
@@ -234,7 +240,7 @@ def _x4_cap(data_symbols: int = 32) -> tuple[int, ...]:
     return tuple(data)
 
 
-class X4SymbolCode:
+class X4SymbolCode(_LinearCode):
     """x4-ssc-dsd-144-128: corrects any error inside one x4 device, detects any error in two (module docstring)."""
 
     name = "x4-ssc-dsd-144-128"
@@ -257,16 +263,6 @@ class X4SymbolCode:
         }
         if len(self._fix) != len(columns) * 15:
             raise ConfigError(f"codec {self.name!r}: two symbols share a syndrome")  # the cap rule prevents this
-
-    def encode(self, data: int) -> int:
-        check = 0
-        for table in self._tables:
-            check ^= table[data & 0xFF]
-            data >>= 8
-        return check
-
-    def syndrome(self, data: int, check: int) -> int:
-        return self.encode(data) ^ check
 
     def decode(self, data: int, check: int) -> Decoded:
         s = self.encode(data) ^ check
