@@ -16,6 +16,8 @@ from .pagetable import PageTable
 
 if TYPE_CHECKING:
     from ..bus import Bus
+    from ..elf import Image
+    from .kernel import Kernel
 
 PAGE_SHIFT = 12
 PAGE_SIZE = 1 << PAGE_SHIFT
@@ -175,10 +177,7 @@ GIGAPAGE = 1 << 30
 class Mm:
     """The kernel's memory manager: page allocator, tasks and their address spaces."""
 
-    def __init__(self, kernel: object, pool: tuple[int, int]) -> None:
-        from .kernel import Kernel
-
-        assert isinstance(kernel, Kernel)
+    def __init__(self, kernel: Kernel, pool: tuple[int, int]) -> None:
         self.kernel = kernel
         self.plat = kernel.plat
         self.bus: Bus = kernel.plat.bus
@@ -227,11 +226,11 @@ class Mm:
         self.plat.events.emit("task.spawn", pid=task.pid, comm=comm, entry=entry)
         return task
 
-    def _program_file(self, image: object) -> File:
+    def _program_file(self, image: Image) -> File:
         if self.program is None:
             file = File("user.elf")
-            for vaddr, memsz in image.segments:  # type: ignore[attr-defined]
-                data = image.data(vaddr, memsz)  # type: ignore[attr-defined]
+            for vaddr, memsz in image.segments:
+                data = image.data(vaddr, memsz)
                 for off in range(0, memsz, PAGE_SIZE):
                     page = self.alloc_page("lru", "uptodate")
                     page.file, page.index = file, (vaddr - USER_TEXT + off) // PAGE_SIZE

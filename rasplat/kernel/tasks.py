@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from ..hart.csr import SPIE, SPP, U
 from ..hart.trap import sret
-from .mm import BUS_MCEERR_AR, PAGE_SHIFT, PAGE_SIZE, SIGBUS, SIGKILL, SIGSEGV, Task
+from .mm import BUS_MCEERR_AR, PAGE_SHIFT, PAGE_SIZE, SIGBUS, SIGKILL, SIGSEGV, Task, Vma
 
 if TYPE_CHECKING:
     from ..hart import Hart
@@ -166,16 +166,22 @@ class Scheduler:
         if fault == VM_FAULT_HWPOISON:
             self.mm_fault_error(task, va, vma.order)
 
-    def _demand(self, task: Task, vma: object, page_va: int) -> str | None:
+    def _demand(self, task: Task, vma: Vma, page_va: int) -> str | None:
+        """A first touch: map the file's page-cache page, or a fresh zeroed anonymous page."""
         mm = self.kernel.mm
-        if vma.kind == "file":  # type: ignore[attr-defined]
-            page = vma.file.pages.get((page_va - vma.start) // PAGE_SIZE)  # type: ignore[attr-defined]
+        if vma.kind == "file" and vma.file is not None:
+            page = vma.file.pages.get((page_va - vma.start) // PAGE_SIZE)
             if page is None:
                 return "VM_FAULT_SIGBUS"
-            mm._map(task, page_va, page, vma.prot + "u")  # type: ignore[attr-defined]
+            if vma.shared:
+                mm._map(task, page_va, page, vma.prot + "u")
+            else:  # private: read-only, a write copies it (the retried store takes the COW path)
+                mm._map(task, page_va, page, vma.prot.replace("w", "") + "u")
+                if "w" in vma.prot:
+                    task.cow.add(page_va)
             return None
-        page = mm.alloc_page("anon", "lru", order=vma.order)  # type: ignore[attr-defined]
-        mm._map(task, page_va, page, vma.prot + "u")  # type: ignore[attr-defined]
+        page = mm.alloc_page("anon", "lru", order=vma.order)
+        mm._map(task, page_va, page, vma.prot + "u")
         return None
 
     def mm_fault_error(self, task: Task, va: int, order: int) -> None:
