@@ -84,11 +84,25 @@ def make_executor(workers: int | None = None, dask: str | None = None) -> Execut
             raise ConfigError(f"cannot reach the Dask scheduler at {dask}: {e}") from None
         nworkers = sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values()) or 1
         return ExecutorHandle(client.get_executor(), client.close, nworkers, f"Dask at {dask}")
-    n = workers or os.cpu_count() or 1
+    n = workers if workers is not None else os.cpu_count() or 1
     if n < 1:
         raise ConfigError(f"--workers must be at least 1, got {n}")
+    if n == 1:
+        return ExecutorHandle(InlineExecutor(), lambda: None, 1, "this process")
     pool = ProcessPoolExecutor(max_workers=n)
     return ExecutorHandle(pool, lambda: pool.shutdown(cancel_futures=True), n, f"{n} local process(es)")
+
+
+class InlineExecutor(Executor):
+    """One worker: run each task in this process when it is submitted (no pool to start; pdb works)."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
+        fut: Future = Future()
+        try:
+            fut.set_result(fn(*args, **kwargs))
+        except Exception as e:  # noqa: BLE001 - handed to the caller through the future, as a pool would
+            fut.set_exception(e)
+        return fut
 
 
 def given_executor(executor: Executor, workers: int = 2) -> ExecutorHandle:

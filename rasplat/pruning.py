@@ -24,12 +24,13 @@ keeps such state needs brute force. The test suite checks pruning against brute 
 from __future__ import annotations
 
 import bisect
+import itertools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .bus import HardwareError
 from .errors import KernelPanic
-from .hart.csr import S
+from .hart.csr import SIE, S
 from .memory.ram import RAM
 
 if TYPE_CHECKING:
@@ -139,8 +140,8 @@ class Runner:
     """Runs calls of one S-mode function on hart 0: from the start, single-stepped with snapshots, or resumed.
 
     The call is set up as `Kernel.call` does (a0.. = args, ra = the model's return hook, sp = the kernel stack
-    top, S-mode) but from all-zero registers and a zeroed stack page, so every run starts from the same state.
-    Interrupts stay disabled (sstatus.SIE as the kernel model left it): a run is a function of its inputs only.
+    top, S-mode) but from all-zero registers and a zeroed stack page, and with sstatus.SIE clear, so every run
+    starts from the same state and no interrupt lands in the middle: a run is a function of its inputs only.
     """
 
     def __init__(self, plat: Platform, window: FaultWindow, window_base: int, area: tuple[int, int]) -> None:
@@ -167,6 +168,7 @@ class Runner:
         h.x[:] = regs
         h.pc = fn
         h.set_privilege(S)
+        h.csr.mstatus &= ~SIE
         self.window.reset()
 
     def finish(self, max_steps: int) -> RunResult:
@@ -210,8 +212,10 @@ class Runner:
         prunable = True
         panic = None
         ret_addr = self.ret_addr
+        steps = 0  # loop iterations: a trap or hook retires nothing, and code may trap forever
         try:
-            while h.pc != ret_addr and h.retired - start_retired < max_steps:
+            while h.pc != ret_addr and h.retired - start_retired < max_steps and steps < 2 * max_steps:
+                steps += 1
                 pc, regs, seen = h.pc, h.x[:], len(log)
                 before = h.retired - start_retired
                 h.step()
@@ -233,6 +237,8 @@ class Runner:
             hang=panic is None and not returned, trap_pc=_first_trap_pc(events, mark), log=log, faulted=None,
         )  # fmt: skip
         _drop_events(events, mark)
+        # A step that took a trap also ran the handler (and maybe more): its snapshot would not be exact.
+        prunable &= result.trap_pc is None
         if not stack and bus.peek(stack_lo, STACK_BYTES) != self._zero_stack:
             win.write_bytes(lo, initial)
             return self.golden(fn, args, max_steps, stack=True)
@@ -248,6 +254,7 @@ class Runner:
         h.x[:] = snap.regs
         h.pc = snap.pc
         h.set_privilege(S)
+        h.csr.mstatus &= ~SIE
         win.reset()
         result = self.finish(max(max_steps - snap.retired, 1))
         result.retired += snap.retired
@@ -303,7 +310,8 @@ def _first_trap_pc(events: EventLog, mark: int) -> int | None:
 
 
 def _drop_events(events: EventLog, mark: int) -> None:
-    """A sweep of millions of runs must not keep their trap/fixup events (EventLog has no truncate yet)."""
-    stored = getattr(events, "_events", None)
-    if isinstance(stored, list):
-        del stored[mark:]
+    """Forget the run's events (trap, fixup, ...): a sweep of millions of runs must not keep them. Listeners
+    (a trace being recorded) have seen them already. The log is back to `mark` events after every run, so
+    this copies only the few events from before the sweep."""
+    if len(events) > mark:
+        events.restore(list(itertools.islice(events, mark)))

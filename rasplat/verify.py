@@ -25,9 +25,9 @@ plus one resumed run per equivalence class; `brute=True` runs every case from th
 from __future__ import annotations
 
 import enum
+import hashlib
 import html
 import os
-import random
 import time
 from array import array
 from collections import Counter
@@ -161,15 +161,34 @@ class CopyRig:
         self.plat.bus.map("verify-window", self.base, layout.size, self.window)
         kernel = self.plat.kernel
         if routine.elf:
+            _check_module_placement(routine.elf, kernel.firmware.segments)
             kernel.load_module(routine.elf)
         self.fn = kernel.resolve(routine.symbol)
         self.runner = Runner(self.plat, self.window, self.base, layout.dst_area)
-        # Deterministic contents: random-looking source bytes, so that a shifted or mixed-up copy shows.
-        rng = random.Random(0x5EED)
-        lo, hi = layout.src_area
-        self.src_image = rng.randbytes(hi - lo)
-        lo, hi = layout.dst_area
-        self.dst_image = rng.randbytes(hi - lo)
+        # Random-looking source bytes, so that a shifted or mixed-up copy shows; a byte's value depends on its
+        # place in its area only, not on max_len, so rigs of different sizes hold the same data.
+        self.src_image = _noise(b"src", layout.src_area[1] - layout.src_area[0])
+        self.dst_image = _noise(b"dst", layout.dst_area[1] - layout.dst_area[0])
+
+
+def _noise(name: bytes, size: int) -> bytes:
+    blocks = (hashlib.blake2b(i.to_bytes(8, "little"), person=name).digest() for i in range((size + 63) // 64))
+    return b"".join(blocks)[:size]
+
+
+def _check_module_placement(path: str, firmware: list[tuple[int, int]]) -> None:
+    """A module linked over the firmware or the kernel model's stack would overwrite them when loaded."""
+    from .elf import load_file
+    from .kernel.kernel import STACK_TOP
+
+    image, _ = load_file(path)
+    reserved = (min(v for v, _ in firmware), STACK_TOP)
+    for vaddr, memsz in image.segments:
+        if vaddr < reserved[1] and reserved[0] < vaddr + memsz:
+            raise ConfigError(
+                f"{path}: segment [{vaddr:#x}, {vaddr + memsz:#x}) overlaps the firmware and kernel-model area "
+                f"[{reserved[0]:#x}, {reserved[1]:#x}); link it elsewhere (e.g. -Ttext=0x88000000)"
+            )
 
 
 @lru_cache(maxsize=4)
@@ -312,7 +331,7 @@ def run_group(
         group.clean = case.classify(golden.result, golden.area, False, golden_ext, golden.result.trap_pc)
     if not offsets:
         return group
-    if not golden.prunable:  # it wrote outside the area a resumed run restores: no shortcut
+    if not golden.prunable:  # it wrote outside the area a resume restores, or trapped: no shortcut
         brute_group = run_group(rig, n, sa, da, side, offsets, clean=False, brute=True)
         group.faults, group.runs = brute_group.faults, group.runs + brute_group.runs
         return group
@@ -730,7 +749,7 @@ def write_html(summary: Summary, out_dir: str | os.PathLike, info: RoutineInfo) 
     )
     phase = "".join(
         f"<tr><td>{esc(r['phase'])}</td><td>{esc(r['accesses'])}</td><td>{r['cases']:,}</td><td>{r['exact']:,}</td>"
-        f"<td>{r['over']:,}</td><td>{r['over_sum'] / max(r['over'], 1):.1f}</td><td>{r['over_max']}</td>"
+        f"<td>{r['over']:,}</td><td>{r['over_sum'] / max(r['cases'], 1):.1f}</td><td>{r['over_max']}</td>"
         f"<td>{r['lag_max']}</td><td>{r['unsafe']:,}</td></tr>"
         for r in phase_rows(s, info)
     )
@@ -777,6 +796,7 @@ figure {{ margin: 1em 0; }} img {{ max-width: 100%; }} .note {{ color: #666; }}
 <p>Over-estimate: {esc(over)}. Bytes before the fault left uncopied (safe cases): at most {s.lag_max}.</p>
 <h2>Plots</h2>{figures}
 <h2>Phases</h2>
+<p>mean over: the mean over-estimate of the phase's cases (an exact count counts as 0).</p>
 <table><tr><th>phase</th><th>faulting accesses</th><th>cases</th><th>exact</th><th>over</th><th>mean over</th>
 <th>max over</th><th>max uncopied before fault</th><th>unsafe</th></tr>{phase}</table>
 <h2>Faulting instructions</h2>
@@ -846,18 +866,25 @@ def _plots(summary: Summary, info: RoutineInfo, out: Path) -> list[tuple[str, st
     plt.close(fig)
     images.append(("over_estimate.png", "Over-estimate by fault offset (y) and length (x), per dst alignment"))
 
-    # 2. where each phase of the routine is: the loop that takes the fault, for up to two alignments
+    # 2. where each phase of the routine is: the loop that takes the fault, for the alignments (up to three)
+    # that take faults in different sets of loops
     phases = sorted({info.phase(pc) for pc in s.per_pc}, key=lambda p: (p.startswith("("), p))
     index = {p: i for i, p in enumerate(phases)}
-    shown = das[:2]
-    fig, axes = plt.subplots(1, len(shown), figsize=(6 * len(shown), 4.6), squeeze=False, sharey=True)
-    cmap = matplotlib.colormaps["tab10"].resampled(max(len(phases), 1))
-    for ax, da in zip(axes.flat, shown, strict=False):
+    shown: list[tuple[int, Any]] = []
+    seen: set[frozenset] = set()
+    for da in das:
         pcs = grid(da, 1, "<u4")
         m = np.full(pcs.shape, np.nan)
         for off in np.unique(pcs[~np.isnan(pcs)]):
             pc = NO_PC if off == 0 else info.start + int(off) - 1
             m[pcs == off] = index[info.phase(pc)]
+        key = frozenset(np.unique(m[~np.isnan(m)]).tolist())
+        if key not in seen and len(shown) < 3:
+            seen.add(key)
+            shown.append((da, m))
+    fig, axes = plt.subplots(1, len(shown), figsize=(5.5 * len(shown), 4.6), squeeze=False, sharey=True)
+    cmap = matplotlib.colormaps["tab10"].resampled(max(len(phases), 1))
+    for ax, (da, m) in zip(axes.flat, shown, strict=False):
         ax.imshow(m, origin="lower", aspect="auto", extent=extent, cmap=cmap, vmin=-0.5,
                   vmax=len(phases) - 0.5, interpolation="nearest")  # fmt: skip
         ax.set_title(f"dst align {da}", fontsize=9)
@@ -865,7 +892,7 @@ def _plots(summary: Summary, info: RoutineInfo, out: Path) -> list[tuple[str, st
     axes[0, 0].set_ylabel("fault offset")
     handles = [matplotlib.patches.Patch(color=cmap(i), label=p) for i, p in enumerate(phases)]
     fig.legend(handles=handles, loc="lower center", ncol=min(4, len(phases)), fontsize=8)
-    fig.suptitle(f"{info.name}: the loop whose access takes the fault")
+    fig.suptitle(f"{info.name}: the loop whose access takes the fault, {side} faults, src align {sa}")
     fig.subplots_adjust(bottom=0.25)
     fig.savefig(out / "phases.png", dpi=90)
     plt.close(fig)

@@ -48,24 +48,6 @@ def inline(interrupt_at: int | None = None) -> tuple[InlineExecutor, campaign.Ex
     return ex, given_executor(ex, workers=1)
 
 
-def test_local_pool_and_dask_cluster_write_the_same_file(tmp_path: Path) -> None:
-    distributed = pytest.importorskip("distributed")
-    spec = spec_from_dict(BIG)
-    with make_executor(workers=2) as pool:
-        local = run_campaign(spec, tmp_path / "local.msgpack", pool, progress=False)
-    assert len(local.rows) == local.executed == 10_010
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cl:
-        with distributed.Client(cl) as client:
-            dask = run_campaign(spec, tmp_path / "dask.msgpack", given_executor(client.get_executor(), 2), False)
-    assert dask.executed == 10_010
-    assert (tmp_path / "dask.msgpack").read_bytes() == (tmp_path / "local.msgpack").read_bytes()
-    outcomes = local.outcomes()
-    assert set(outcomes) == {"exact", "over"} and sum(outcomes.values()) == 10_010
-    header, rows, _ = read_results(tmp_path / "local.msgpack")
-    assert header["columns"][:7] == ["run", "n", "src_align", "dst_align", "side", "fault", "outcome"]
-    assert sorted(rows) == list(range(10_010)) and rows[0][4:7] == ["none", None, "exact"]
-
-
 def _reference(tmp_path: Path) -> bytes:
     _, handle = inline()
     run_campaign(spec_from_dict(SMALL), tmp_path / "reference.msgpack", handle, progress=False)
@@ -163,3 +145,22 @@ def test_campaign_command(tmp_path: Path, capsys: pytest.CaptureFixture) -> None
     assert (tmp_path / "spec.results.msgpack").exists()
     assert cli.main(["campaign", str(spec), "--workers", "1", "--no-progress"]) == 0
     assert f"{runs:,} runs (0 executed now)" in capsys.readouterr().out
+
+
+# last: the Dask cluster leaves threads behind, and nothing should fork after it
+def test_local_pool_and_dask_cluster_write_the_same_file(tmp_path: Path) -> None:
+    distributed = pytest.importorskip("distributed")
+    spec = spec_from_dict(BIG)
+    with make_executor(workers=2) as pool:
+        local = run_campaign(spec, tmp_path / "local.msgpack", pool, progress=False)
+    assert len(local.rows) == local.executed == 10_010
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cl:
+        with distributed.Client(cl) as client:
+            dask = run_campaign(spec, tmp_path / "dask.msgpack", given_executor(client.get_executor(), 2), False)
+    assert dask.executed == 10_010
+    assert (tmp_path / "dask.msgpack").read_bytes() == (tmp_path / "local.msgpack").read_bytes()
+    outcomes = local.outcomes()
+    assert set(outcomes) == {"exact", "over"} and sum(outcomes.values()) == 10_010
+    header, rows, _ = read_results(tmp_path / "local.msgpack")
+    assert header["columns"][:7] == ["run", "n", "src_align", "dst_align", "side", "fault", "outcome"]
+    assert sorted(rows) == list(range(10_010)) and rows[0][4:7] == ["none", None, "exact"]

@@ -134,6 +134,14 @@ def test_broken_routines_are_unsafe(routines_elf: str, capsys: pytest.CaptureFix
     assert "result: SAFE" in capsys.readouterr().out
 
 
+def test_a_handler_that_faults_forever_is_a_hang(routines_elf: str) -> None:
+    rig = rig_for(Routine("copy_fault_loop", routines_elf), 8)
+    for brute in (False, True):
+        g = run_group(rig, 4, 0, 0, "src", [2], brute=brute)
+        assert g.clean is not None and outcome_name(g.clean.flags) == "exact"
+        assert [(f, outcome_name(o.flags), o.ret) for f, o in g.faults] == [(2, "hang", None)]
+
+
 def test_each_unsafe_class_is_recognised() -> None:
     rig = rig_for(Routine("__memcpy_mc"), 64)
     case = verify._Case(rig, 16, 0, 0)

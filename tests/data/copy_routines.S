@@ -9,6 +9,8 @@
  *   copy_returns_zero	byte copy whose fault handler returns 0: the caller
  *			believes everything was copied (an under-estimate)
  *   copy_no_fixup	byte copy without __ex_table entries: any fault panics
+ *   copy_fault_loop	byte copy whose fault handler is the faulting load
+ *			itself: a fault retries it forever (a hang)
  *   copy_retry		correct and exact: doublewords while both pointers are
  *			aligned; a faulting doubleword is retried byte by byte
  *			up to the faulting byte (like x86's handle_tail), so
@@ -58,6 +60,20 @@ copy_no_fixup:
 2:	li	a0, 0
 	ret
 	.size	copy_no_fixup, . - copy_no_fixup
+
+	.globl	copy_fault_loop
+	.type	copy_fault_loop, @function
+copy_fault_loop:
+	beqz	a2, 2f
+	add	a3, a1, a2
+1:	fixup	lb, a4, 0(a1), 1b	/* BUG: retries the load forever */
+	sb	a4, 0(a0)
+	addi	a0, a0, 1
+	addi	a1, a1, 1
+	bltu	a1, a3, 1b
+2:	li	a0, 0
+	ret
+	.size	copy_fault_loop, . - copy_fault_loop
 
 	.globl	copy_retry
 	.type	copy_retry, @function
