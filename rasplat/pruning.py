@@ -159,16 +159,8 @@ class Runner:
 
     # --- plain runs ------------------------------------------------------------------------------------------
     def start(self, fn: int, args: tuple[int, ...]) -> None:
-        h = self.hart
         self.plat.bus.write(self.stack_top - STACK_BYTES, self._zero_stack)
-        regs = [0] * 32
-        for i, value in enumerate(args):
-            regs[10 + i] = value & M64
-        regs[1], regs[2] = self.ret_addr, self.stack_top
-        h.x[:] = regs
-        h.pc = fn
-        h.set_privilege(S)
-        h.csr.mstatus &= ~SIE
+        self.kernel.prepare_call(fn, args, interrupts=False, clean=True)
         self.window.reset()
 
     def finish(self, max_steps: int) -> RunResult:

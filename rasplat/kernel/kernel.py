@@ -155,16 +155,8 @@ class Kernel:
         """Run an S-mode function on hart 0 with the standard calling convention until it returns; → a0."""
         if len(args) > 8:
             raise ConfigError(f"kernel.call: at most 8 register arguments, got {len(args)}")
-        self.boot()
         h = self.hart
-        addr = self.resolve(fn)
-        for i, value in enumerate(args):
-            h.x[10 + i] = value & M64
-        h.x[1] = self.firmware.symbol("rasplat_call_return")
-        h.x[2] = STACK_TOP - self._depth * KSTACK
-        h.pc = addr
-        h.set_privilege(S)
-        h.csr.mstatus |= SIE  # kernel code runs with interrupts enabled
+        self.prepare_call(fn, args)
         self._result = None
         self._depth += 1
         try:
@@ -180,6 +172,25 @@ class Kernel:
                 f"(pc={h.pc:#x}, {self.symbolize(h.pc) or 'no symbol'})"
             )
         return self._result
+
+    def prepare_call(self, fn: str | int, args: tuple[int, ...], *, interrupts: bool = True,
+                     clean: bool = False) -> int:  # fmt: skip
+        """Set hart 0 up to run fn(*args) as `call` does: a0.. = args, ra = the model's return hook, sp = the
+        kernel stack (below any call in progress), S-mode, interrupts enabled (kernel code runs with them on).
+        `clean` zeroes every other register first, for runs that must depend on their inputs only."""
+        self.boot()
+        h = self.hart
+        addr = self.resolve(fn)
+        if clean:
+            h.x[:] = [0] * 32
+        for i, value in enumerate(args):
+            h.x[10 + i] = value & M64
+        h.x[1] = self.firmware.symbol("rasplat_call_return")
+        h.x[2] = STACK_TOP - self._depth * KSTACK
+        h.pc = addr
+        h.set_privilege(S)
+        h.csr.mstatus = h.csr.mstatus | SIE if interrupts else h.csr.mstatus & ~SIE
+        return addr
 
     def _returned(self, hart: Hart) -> bool:
         self._result = hart.x[10]
