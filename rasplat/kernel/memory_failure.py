@@ -57,29 +57,29 @@ def memory_failure(kernel: Kernel, pfn: int, flags: int, current: Task | None = 
         kernel.panic(f"Memory failure on page {pfn:#x} (vm.memory_failure_recovery = 0)")
     if page is None or page.has("kernel", "reserved", "slab"):
         kind = "kernel slab page" if page is not None and page.has("slab") else "reserved kernel page"
-        return _result(kernel, pfn, kind, IGNORED, ["marked HWPoison only"], page)
+        return _result(kernel, pfn, kind, IGNORED, ["marked HWPoison only"])
     if page.has("hwpoison"):
         if flags & MF_ACTION_REQUIRED and current is not None:
             _kill(kernel, current, page, BUS_MCEERR_AR, actions)
-        return _result(kernel, pfn, "already poisoned", FAILED, actions or ["already hardware poisoned"], page)
+        return _result(kernel, pfn, "already poisoned", FAILED, actions or ["already hardware poisoned"])
     page.flags.add("hwpoison")
     if page.has("buddy"):
         mm.allocator.isolated.add(pfn)
-        return _result(kernel, pfn, "free buddy page", RECOVERED, ["taken off the free lists"], page)
+        return _result(kernel, pfn, "free buddy page", RECOVERED, ["taken off the free lists"])
     if page.order and not page.has("huge") and page.refs:  # a THP that cannot be split
-        return _result(kernel, pfn, "unsplit thp", FAILED, ["split_huge_page failed (extra references)"], page)
+        return _result(kernel, pfn, "unsplit thp", FAILED, ["split_huge_page failed (extra references)"])
     if page.refs:  # pinned (GUP) or in-flight: cannot unmap, owners are killed
         for task, _va in list(page.mappers):
             mm.kill(task, SIGKILL, 0, None, None, "failure to unmap corrupted page")
             actions.append(f"SIGKILL pid {task.pid}")
-        return _result(kernel, pfn, "unmapping failed page", FAILED, actions, page)
+        return _result(kernel, pfn, "unmapping failed page", FAILED, actions)
     if page.has("huge"):
         page_type = "huge page"
     elif page.has("swapcache"):
         if page.has("dirty"):
             page.flags.discard("dirty")
-            return _result(kernel, pfn, "dirty swapcache page", DELAYED, ["dirty and uptodate cleared"], page)
-        return _result(kernel, pfn, "clean swapcache page", RECOVERED, ["dropped from the swap cache"], page)
+            return _result(kernel, pfn, "dirty swapcache page", DELAYED, ["dirty and uptodate cleared"])
+        return _result(kernel, pfn, "clean swapcache page", RECOVERED, ["dropped from the swap cache"])
     elif page.file is not None:
         page_type = "dirty LRU page" if page.has("dirty") else "clean LRU page"
         if page.has("dirty"):
@@ -97,7 +97,7 @@ def memory_failure(kernel: Kernel, pfn: int, flags: int, current: Task | None = 
         elif task.early_kill or flags & MF_MUST_KILL:
             _kill(kernel, task, page, BUS_MCEERR_AO, actions, va)
     mm.allocator.isolated.add(pfn)
-    return _result(kernel, pfn, page_type, RECOVERED, actions, page)
+    return _result(kernel, pfn, page_type, RECOVERED, actions)
 
 
 def _kill(kernel: Kernel, task: Task, page: Page, code: int, actions: list[str], va: int | None = None) -> None:
@@ -106,6 +106,6 @@ def _kill(kernel: Kernel, task: Task, page: Page, code: int, actions: list[str],
     actions.append(f"SIGBUS {'BUS_MCEERR_AR' if code == BUS_MCEERR_AR else 'BUS_MCEERR_AO'} to pid {task.pid}")
 
 
-def _result(kernel: Kernel, pfn: int, page_type: str, result: str, actions: list[str], page: Page | None = None,
-            ) -> dict:  # fmt: skip
+def _result(kernel: Kernel, pfn: int, page_type: str, result: str, actions: list[str]) -> dict:
+    """The ras:memory_failure_event of this call (what rasdaemon's memory_failure_event table records)."""
     return kernel.plat.events.emit("mf.result", pfn=pfn, page_type=page_type, action_result=result, actions=actions)
