@@ -78,7 +78,8 @@ def run_demo(out: Callable[[str], None] = print) -> int:
     out(f"    reports {PAGE} wherever it faults - an upper bound, never 0 (the contract callers rely on).")
     if ret:
         out(f"    caller: __wp_page_copy_user() sees non-zero -> returns -EHWPOISON (-{EHWPOISON}); wp_page_copy()")
-        out("    turns it into VM_FAULT_HWPOISON and the faulting task gets SIGBUS (BUS_MCEERR_AR).")
+        out("    turns it into VM_FAULT_HWPOISON, and RISC-V's mm_fault_error sends the faulting task SIGBUS")
+        out("    with BUS_ADRERR (x86 and arm64 send BUS_MCEERR_AR): `rasplat run cow` runs that path on the hart.")
     clean = plat.kernel.copy_mc_to_kernel(DST, SRC + PAGE, PAGE)
     out(f"    the kernel keeps running: the next copy (a clean page) returns {clean}.")
     return 0 if ret and clean == 0 else 1
