@@ -23,33 +23,22 @@
  * fault on the destination side has no extable entry and ends in a panic.
  */
 
-	/* 100: <op> reg, addr  +  __ex_table entry { 100b, 6f, EX_TYPE_FIXUP, 0 } */
-	.macro fixup op, reg, addr
-100:
-	\op	\reg, \addr
-	.pushsection __ex_table, "a"
-	.balign	4
-	.long	100b - .
-	.long	6f - .
-	.short	1
-	.short	0
-	.popsection
-	.endm
+	.include "extable.inc"			/* fixup op, reg, addr, lbl: the access + its __ex_table entry */
 
 	.macro LOAD_B reg, addr
-	fixup	lb, \reg, \addr
+	fixup	lb, \reg, \addr, 6f
 	.endm
 	.macro STORE_B reg, addr
 	sb	\reg, \addr
 	.endm
 	.macro LOAD_W reg, addr
-	fixup	lw, \reg, \addr
+	fixup	lw, \reg, \addr, 6f
 	.endm
 	.macro STORE_W reg, addr
 	sw	\reg, \addr
 	.endm
 	.macro LOAD_REG reg, addr
-	fixup	ld, \reg, \addr
+	fixup	ld, \reg, \addr, 6f
 	.endm
 	.macro STORE_REG reg, addr
 	sd	\reg, \addr

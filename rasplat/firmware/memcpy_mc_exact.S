@@ -32,17 +32,7 @@
  */
 
 	/* 100: <op> reg, addr  +  __ex_table entry { 100b, lbl, EX_TYPE_FIXUP, 0 } */
-	.macro fixup op, reg, addr, lbl
-100:
-	\op	\reg, \addr
-	.pushsection __ex_table, "a"
-	.balign	4
-	.long	100b - .
-	.long	\lbl - .
-	.short	1
-	.short	0
-	.popsection
-	.endm
+	.include "extable.inc"
 
 	.set	.Lnr_load_b, 0
 	.set	.Lnr_load_reg, 0

@@ -38,17 +38,7 @@
  */
 
 	/* 100: <op> reg, addr  +  __ex_table entry { 100b, lbl, EX_TYPE_FIXUP, 0 } */
-	.macro fixup op, reg, addr, lbl
-100:
-	\op	\reg, \addr
-	.pushsection __ex_table, "a"
-	.balign	4
-	.long	100b - .
-	.long	\lbl - .
-	.short	1
-	.short	0
-	.popsection
-	.endm
+	.include "extable.inc"
 
 	.text
 	.globl	__asm_copy_to_user
