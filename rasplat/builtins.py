@@ -124,6 +124,9 @@ def rasplat_recovery_policy(platform: Any, failure: dict) -> dict | None:
         return {"action": "panic", "policy": "panic", "reason": f"{failure.get('caller')}: failed copy"}
     if policy == "isolate":
         return {"action": "isolate", "policy": "isolate"}
+    if policy != "linux":  # a name no plugin answered: most likely a typo or a plugin that is not installed
+        return {"action": "propagate", "policy": "linux",
+                "warning": f"no plugin answers recovery policy {policy!r}: Linux's behaviour applies"}  # fmt: skip
     return {"action": "propagate", "policy": "linux"}
 
 

@@ -112,7 +112,8 @@ def _policy(e: dict, sym: Callable[[int], str]) -> str:
         return f"CE page policy: pfn {e['pfn']:#x} {e['action']}: {e['state']}"
     what = {"propagate": "hand the error back to the caller", "retry": f"retry from {e.get('src', 0):#x}",
             "isolate": "take the page offline", "panic": "panic"}.get(e["action"], e["action"])  # fmt: skip
-    return f"recovery policy {e['selected']!r} for {e['caller']}: {what}"
+    warning = f" (warning: {e['warning']})" if "warning" in e else ""
+    return f"recovery policy {e['selected']!r} for {e['caller']}: {what}{warning}"
 
 
 def _mf_queue(e: dict, sym: Callable[[int], str]) -> str:

@@ -152,3 +152,11 @@ def test_builtin_policies(policy: str, expect: str) -> None:
     plat.policy = policy
     outcome = run_scenario("migration", plat)
     assert plat.events.of_kind(expect) and (("panic" in outcome) == (policy == "panic"))
+
+
+def test_an_unanswered_policy_name_is_reported() -> None:
+    plat = rasplat.Platform.default()
+    plat.policy = "acme-mirorr"  # a typo, or a plugin that is not installed
+    run_scenario("migration", plat)
+    (decision,) = plat.events.of_kind("policy")
+    assert decision["action"] == "propagate" and "no plugin answers recovery policy 'acme-mirorr'" in decision["warning"]
