@@ -159,4 +159,5 @@ def test_an_unanswered_policy_name_is_reported() -> None:
     plat.policy = "acme-mirorr"  # a typo, or a plugin that is not installed
     run_scenario("migration", plat)
     (decision,) = plat.events.of_kind("policy")
-    assert decision["action"] == "propagate" and "no plugin answers recovery policy 'acme-mirorr'" in decision["warning"]
+    assert decision["action"] == "propagate"
+    assert "no plugin answers recovery policy 'acme-mirorr'" in decision["warning"]
