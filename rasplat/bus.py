@@ -64,6 +64,7 @@ class Bus:
         # Physical pages instructions were decoded from; a store into one invalidates decoded code.
         self.code_pages: set[int] = set()
         self._code_listeners: list[Callable[[int, int], None]] = []
+        self.on_map: list[Callable[[Region], None]] = []  # told of every region mapped
 
     # --- address map ---------------------------------------------------------------------------------
     def map(self, name: str, base: int, size: int, target: Target, kind: str = "memory") -> Region:
@@ -81,6 +82,8 @@ class Bus:
         i = bisect.bisect(self._bases, base)
         self.regions.insert(i, region)
         self._bases.insert(i, base)
+        for listener in self.on_map:
+            listener(region)
         return region
 
     def find(self, addr: int, size: int = 1) -> Region | None:

@@ -19,6 +19,7 @@ from .events import EventLog
 from .hart import Hart
 from .kernel import Kernel
 from .plugins import Plugins
+from .memory.ram import PoisonSet
 from .ras.router import RasRouter
 
 QUANTUM = 4096  # instructions a hart runs before the next one gets its turn
@@ -57,7 +58,7 @@ class Platform:
         self.devices: dict[str, Any] = {}  # devices built from the device tree, by node path
         self.aplic_root: Any = None  # the root APLIC domain, when the platform has an APLIC
         self.ras = RasRouter(self)  # which RERI bank logs the errors of which memory region
-        self.events.subscribe(self._forget_poisoned_code)
+        self.bus.on_map.append(self._watch_poison)
         self.description: dict[str, Any] = {}  # what the device tree described (cpus, AIA, ...), for `dt show`
         # The recipe a checkpoint stores: the tree this platform was built from and the regions it mapped.
         self.devicetree: Any = None
@@ -208,11 +209,19 @@ class Platform:
         self.events.emit("poison.clear", addr=addr, region=region.name, was_poisoned=was)
         return was
 
-    def _forget_poisoned_code(self, event: dict) -> None:
-        """A backend that poisons a line by itself (an ECC UE found by a read or the scrubber) reports it with
-        an event carrying `line`; decoded instructions of that line must be fetched and checked again."""
-        if event["kind"] == "ecc.ue" and "line" in event:
-            self._forget_code(event["line"])
+    def _watch_poison(self, region: Region) -> None:
+        """However a line of this memory gets poisoned (an injection, an ECC UE a read or the scrubber found, the
+        CXL mailbox, ARS), instructions decoded from it must be fetched, and so checked, again."""
+        poison = getattr(region.target, "poison", None)
+        if isinstance(poison, PoisonSet):
+            poison.watchers.append(lambda line, base=region.base: self._forget_code(base + (line << 6)))
+        for dev in getattr(getattr(region.target, "region", None), "devices", ()):  # a CXL window: device media
+            dev.media.poison.watchers.append(lambda line, dev=dev: self._forget_dpa(dev, line << 6))
+
+    def _forget_dpa(self, device: Any, dpa: int) -> None:
+        _, hpa = device.dpa_to_hpa(dpa)
+        if hpa is not None:
+            self._forget_code(hpa)
 
     def _forget_code(self, addr: int) -> None:
         """Decoded instructions of a line whose error state changed must be fetched (and checked) again."""

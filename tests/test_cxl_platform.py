@@ -59,3 +59,21 @@ def test_generic_fallback_dies_on_cxl_poison(plat: rasplat.Platform) -> None:
     plat.inject("cxl-poison", addr=WINDOW + 0x1000)
     with pytest.raises(rasplat.KernelPanic, match="Oops - hardware error"):
         plat.kernel.copy_mc_to_kernel(DST, WINDOW, 8192)
+
+
+def test_code_decoded_before_the_mailbox_poisons_its_line_traps_on_the_next_fetch(plat: rasplat.Platform) -> None:
+    """Poison that arrives by any path (here the device's own mailbox, not plat.inject) drops the instructions
+    decoded from that line, so the next fetch consumes the poison instead of running stale decoded code."""
+    from rvasm import addi, code, jalr
+
+    code_hpa = WINDOW + 0x4000  # device 0's DPA 0x2000 (granules alternate between the two devices)
+    plat.bus.write(code_hpa, code(addi("a0", "zero", 7), jalr("zero", "ra")))
+    assert plat.kernel.call(code_hpa) == 7  # decoded and cached
+    dev0 = plat.devices["/soc/cxl-memdev@30000000"]
+    _, hpa = dev0.dpa_to_hpa(0x2000)
+    assert hpa == code_hpa
+    assert dev0.mailbox.execute(0x4301, (0x2000).to_bytes(8, "little"))[0] == 0
+    with pytest.raises(rasplat.KernelPanic, match="hardware error"):
+        plat.kernel.call(code_hpa)
+    consume = plat.events.of_kind("poison.consume")[-1]
+    assert consume["access"] == "fetch" and consume["addr"] == code_hpa

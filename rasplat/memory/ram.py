@@ -6,6 +6,8 @@ nothing until used. Poison is a set of 64-byte line numbers; with no poison the 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 from ..bus import HardwareError
 from ..errors import ConfigError
 
@@ -14,6 +16,26 @@ PAGE_SIZE = 1 << PAGE_SHIFT
 LINE_SHIFT = 6
 LINE_SIZE = 1 << LINE_SHIFT
 _ZERO_PAGE = bytes(PAGE_SIZE)
+
+
+class PoisonSet(set):
+    """Poisoned line numbers. `watchers` learn of every newly poisoned line (the platform drops instructions
+    decoded from it, so the next fetch there consumes the poison). Membership and truth tests stay C-speed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.watchers: list[Callable[[int], None]] = []
+
+    def add(self, line: int) -> None:
+        if line not in self:
+            super().add(line)
+            for watch in self.watchers:
+                watch(line)
+
+    def update(self, *lines: Iterable[int]) -> None:
+        for group in lines:
+            for line in group:
+                self.add(line)
 
 
 class RAM:
@@ -27,7 +49,7 @@ class RAM:
         self.pages: dict[int, bytearray] = {}
         # per page, views indexed by access size (1, 2, 4, 8) for naturally aligned accesses
         self._views: dict[int, list] = {}
-        self.poison: set[int] = set()  # line numbers (offset >> 6)
+        self.poison = PoisonSet()  # line numbers (offset >> 6)
 
     # --- hot path ------------------------------------------------------------------------------------------
     def load(self, off: int, size: int) -> int:
