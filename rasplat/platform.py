@@ -18,8 +18,8 @@ from .errors import ConfigError, ElfError
 from .events import EventLog
 from .hart import Hart
 from .kernel import Kernel
-from .plugins import Plugins
 from .memory.ram import PoisonSet
+from .plugins import Plugins
 from .ras.router import RasRouter
 
 QUANTUM = 4096  # instructions a hart runs before the next one gets its turn
