@@ -77,3 +77,16 @@ def test_code_decoded_before_the_mailbox_poisons_its_line_traps_on_the_next_fetc
         plat.kernel.call(code_hpa)
     consume = plat.events.of_kind("poison.consume")[-1]
     assert consume["access"] == "fetch" and consume["addr"] == code_hpa
+
+
+def test_device_tree_sets_mailbox_payload_and_capacities(tmp_path) -> None:
+    board = tmp_path / "board.dts"
+    board.write_text(f'/include/ "{CXL}"\n/ {{ soc {{ cxl-memdev@30000000 {{ rasplat,payload-size = <256>; '
+                     'rasplat,poison-max = <4>; }; }; };\n')  # fmt: skip
+    plat = rasplat.Platform.from_devicetree(board)
+    dev = plat.devices["/soc/cxl-memdev@30000000"]
+    assert dev.mailbox.load(0x00, 4) & 0x1F == 8, "Mailbox Capabilities: payload size 2^8"
+    bad = tmp_path / "bad.dts"
+    bad.write_text(f'/include/ "{CXL}"\n/ {{ soc {{ cxl-memdev@30000000 {{ rasplat,payload-size = <100>; }}; }}; }};\n')
+    with pytest.raises(rasplat.DeviceTreeError, match="cxl-memdev@30000000"):
+        rasplat.Platform.from_devicetree(bad)

@@ -7,6 +7,9 @@ platform here describes the result of that enumeration).
         rasplat,volatile-size = /bits/ 64 <0x10000000>;
         rasplat,persistent-size = /bits/ 64 <0x0>;      /* optional */
         rasplat,serial = /bits/ 64 <0x1234>;            /* optional */
+        rasplat,payload-size = <2048>;                  /* optional: mailbox payload, 256 B .. 1 MiB */
+        rasplat,poison-max = <256>;                     /* optional: poison list capacity */
+        rasplat,event-log-capacity = <8>;               /* optional: records per event log */
         interrupts-extended = <&aplic_m 30 4>;          /* optional: the event interrupt, a wired APLIC source */
     };
     cxl-region@100000000 {
@@ -34,6 +37,8 @@ def cxl_type3(ctx: Any, node: Any) -> None:
             node.path, volatile_size=node.u64("rasplat,volatile-size") if "rasplat,volatile-size" in node else 1 << 28,
             persistent_size=node.u64("rasplat,persistent-size") if "rasplat,persistent-size" in node else 0,
             serial=node.u64("rasplat,serial") if "rasplat,serial" in node else 0, clock=plat.clock,
+            payload_size=node.u32("rasplat,payload-size", 2048), poison_max=node.u32("rasplat,poison-max", 256),
+            event_log_capacity=node.u32("rasplat,event-log-capacity", 8),
             events=plat.events, error_sink=plat.ras.sink(node.path),
             on_event_interrupt=lambda log, setting: _raise(plat, node.path),
         )  # fmt: skip
