@@ -10,14 +10,7 @@
 
 .macro TEST_ILLEGAL32 n, bits
     TEST \n
-    EXPECT_MTRAP .Lok\@
-.Linsn\@:
-    .word \bits
-    j fail
-.Lok\@:
-    CHECK s8, CAUSE_ILLEGAL
-    CHECK s9, \bits
-    CHECK_ADDR s10, .Linsn\@
+    EXPECT_ILLEGAL \bits
 .endm
 
 .macro TEST_ILLEGAL16 n, bits

@@ -8,17 +8,6 @@
 .equ INSN_CSRR_A0_SATP, 0x18002573
 .equ INSN_CSRW_SATP_X0, 0x18001073
 
-.macro EXPECT_ILLEGAL bits
-    EXPECT_MTRAP .Lok\@
-.Linsn\@:
-    .word \bits
-    j fail
-.Lok\@:
-    CHECK s8, CAUSE_ILLEGAL
-    CHECK s9, \bits
-    CHECK_ADDR s10, .Linsn\@
-.endm
-
     CODE_BEGIN
 
     # satp is there and Bare
